@@ -1,0 +1,26 @@
+from collections.abc import Callable
+
+from django.http import HttpRequest, HttpResponse
+
+from fieldops.accounts.selectors import membership_for_session
+
+SESSION_ORGANIZATION_KEY = "organization_id"
+
+
+class MembershipMiddleware:
+    """Sets ``request.membership``: who the signed-in user acts as (organisation and role).
+
+    API token requests set it in the API's auth instead; both end in the same attribute, so every
+    view and service scopes by ``request.membership.organization_id``.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        request.membership = None
+        if request.user.is_authenticated:
+            request.membership = membership_for_session(
+                request.user, request.session.get(SESSION_ORGANIZATION_KEY)
+            )
+        return self.get_response(request)

@@ -1,0 +1,31 @@
+"""The API root: composes every app's router under /api/v1."""
+
+from ninja import NinjaAPI
+
+from assets.api import router as assets_router
+from fieldops.accounts.api import router as accounts_router
+from fieldops.accounts.auth import api_auth
+from fieldops.api_errors import install_error_handlers
+from fieldops.realtime.api import router as realtime_router
+from fieldops.throttling import ActorRateThrottle, AddressRateThrottle
+from integrations.api import router as integrations_router
+from workorders.api import router as workorders_router
+
+api = NinjaAPI(
+    title="FieldOps API",
+    version="1",
+    description=(
+        "Work orders, assets, maintenance and the unified ERP layer. Errors always come as "
+        '`{"error": {"code", "message", "details"}}`. Lists page with `?cursor=&limit=`.'
+    ),
+    urls_namespace="api",
+    auth=api_auth,
+    throttle=[ActorRateThrottle(), AddressRateThrottle()],
+)
+install_error_handlers(api)
+
+api.add_router("/", accounts_router)
+api.add_router("/system", realtime_router)
+api.add_router("/", assets_router)
+api.add_router("/", workorders_router)
+api.add_router("/integrations", integrations_router)

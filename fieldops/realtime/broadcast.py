@@ -1,0 +1,27 @@
+"""Send small "changed" notices to the sockets that show an event; clients re-fetch fragments."""
+
+import logging
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+
+from fieldops.events import Event
+from fieldops.realtime.groups import dispatch_group, supervisors_group, technician_group
+
+logger = logging.getLogger("fieldops.realtime")
+
+
+def groups_for_event(event: Event) -> list[str]:
+    groups = [dispatch_group(event.organization_id), supervisors_group(event.organization_id)]
+    groups += [technician_group(membership_id) for membership_id in event.technician_ids]
+    return groups
+
+
+def broadcast_event(event: Event) -> None:
+    """Called after commit by the event bus, in the web process or a worker alike."""
+    layer = get_channel_layer()
+    if layer is None:
+        return
+    message = {"type": "event.notice", "event": event.payload()}
+    for group in groups_for_event(event):
+        async_to_sync(layer.group_send)(group, message)

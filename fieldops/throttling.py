@@ -1,0 +1,44 @@
+"""Per-actor and per-address API allowances (RATE_LIMIT_EXCEEDED with Retry-After)."""
+
+from django.conf import settings
+from django.http import HttpRequest
+from ninja.throttling import SimpleRateThrottle
+
+
+class ActorRateThrottle(SimpleRateThrottle):
+    """Authenticated callers: one allowance per token, or per membership for the browser."""
+
+    scope = "actor"
+
+    def __init__(self) -> None:
+        super().__init__("600/m")  # replaced per request from settings
+
+    def allow_request(self, request: HttpRequest) -> bool:
+        self.num_requests, self.duration = settings.API_RATE_PER_MINUTE, 60
+        return super().allow_request(request)
+
+    def get_cache_key(self, request: HttpRequest) -> str | None:
+        membership = getattr(request, "auth", None)
+        if membership is None:
+            return None
+        token = getattr(request, "api_token_id", None)
+        ident = f"t{token}" if token else f"m{membership.pk}"
+        return self.cache_format % {"scope": self.scope, "ident": ident}
+
+
+class AddressRateThrottle(SimpleRateThrottle):
+    """Unauthenticated callers, per client address."""
+
+    scope = "anon"
+
+    def __init__(self) -> None:
+        super().__init__("60/m")  # replaced per request from settings
+
+    def allow_request(self, request: HttpRequest) -> bool:
+        self.num_requests, self.duration = settings.API_ANON_RATE_PER_MINUTE, 60
+        return super().allow_request(request)
+
+    def get_cache_key(self, request: HttpRequest) -> str | None:
+        if getattr(request, "auth", None) is not None:
+            return None
+        return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}

@@ -1,0 +1,38 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+
+from fieldops.accounts import views as account_views
+from fieldops.api import api
+from fieldops.web import views as web_views
+
+urlpatterns = [
+    path("", web_views.home, name="home"),
+    path("healthz", web_views.healthz, name="healthz"),
+    path("manifest.webmanifest", web_views.manifest, name="manifest"),
+    path("sw.js", web_views.service_worker, name="service-worker"),
+    path("offline/", web_views.offline, name="offline"),
+    path(
+        "login/",
+        auth_views.LoginView.as_view(
+            template_name="web/login.html", redirect_authenticated_user=True
+        ),
+        name="login",
+    ),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("no-organization/", web_views.no_organization, name="no-organization"),
+    path("my-work/", web_views.my_work, name="my-work"),
+    path("board/", web_views.board, name="board"),
+    path("dashboard/", web_views.dashboard, name="dashboard"),
+    path("account/tokens/", account_views.token_list, name="account-tokens"),
+    path(
+        "account/tokens/<str:token_id>/revoke/",
+        account_views.token_revoke,
+        name="account-token-revoke",
+    ),
+    path("api/v1/", api.urls),
+    path("", include("assets.urls")),
+    path("", include("workorders.urls")),
+    path("integrations/", include("integrations.urls")),
+    path("admin/", admin.site.urls),
+]
