@@ -60,6 +60,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "fieldops.web.middleware.ApiErrorEnvelopeMiddleware",
+    "fieldops.web.middleware.DomainErrorPageMiddleware",
 ]
 
 ROOT_URLCONF = "fieldops.urls"

@@ -4,6 +4,8 @@ from django.conf import settings
 from django.http import HttpRequest
 from ninja.throttling import SimpleRateThrottle
 
+from fieldops.errors import RateLimitExceeded
+
 
 class ActorRateThrottle(SimpleRateThrottle):
     """Authenticated callers: one allowance per token, or per membership for the browser."""
@@ -42,3 +44,19 @@ class AddressRateThrottle(SimpleRateThrottle):
         if getattr(request, "auth", None) is not None:
             return None
         return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
+
+
+def guard_failed_authentication(request: HttpRequest) -> None:
+    """Count bad tokens per client address; past the anonymous allowance, answer 429 so token
+    guessing gets slow. Raises RateLimitExceeded once the allowance is spent."""
+    throttle = AddressRateThrottle()
+    throttle.scope = "badauth"
+    request_auth, request.auth = getattr(request, "auth", None), None
+    try:
+        if not throttle.allow_request(request):
+            raise RateLimitExceeded(
+                "Too many failed sign-ins from this address.",
+                retry_after=round(throttle.wait() or 60),
+            )
+    finally:
+        request.auth = request_auth

@@ -65,3 +65,13 @@ def as_member():
 @pytest.fixture
 def with_token():
     return token_client_for
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Throttle counters live in the cache; ids repeat across rolled-back tests."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()

@@ -1,7 +1,7 @@
 from uuid import UUID
 
 from django.http import HttpRequest
-from ninja import Router
+from ninja import Router, Status
 
 from fieldops.accounts.models import ApiToken, Membership
 from fieldops.accounts.schemas import ApiTokenCreatedOut, ApiTokenIn, ApiTokenOut, MeOut
@@ -50,11 +50,11 @@ def token_list(request: HttpRequest) -> list[dict]:
     response={201: ApiTokenCreatedOut},
     summary="Create an API token; the secret is shown only in this answer",
 )
-def token_create(request: HttpRequest, payload: ApiTokenIn) -> tuple[int, dict]:
+def token_create(request: HttpRequest, payload: ApiTokenIn) -> Status:
     issued = api_token_create(
         membership=request.auth, name=payload.name, expires_at=payload.expires_at
     )
-    return 201, {**_token_out(issued.token), "token": issued.secret}
+    return Status(201, {**_token_out(issued.token), "token": issued.secret})
 
 
 @router.delete("/tokens/{token_id}", response=ApiTokenOut, summary="Revoke one of your tokens")

@@ -5,6 +5,7 @@ from ninja.security import APIKeyCookie, HttpBearer
 
 from fieldops.accounts.models import Membership
 from fieldops.accounts.services import api_token_authenticate
+from fieldops.throttling import guard_failed_authentication
 
 
 class BearerTokenAuth(HttpBearer):
@@ -13,6 +14,7 @@ class BearerTokenAuth(HttpBearer):
     def authenticate(self, request: HttpRequest, token: str) -> Membership | None:
         api_token = api_token_authenticate(token)
         if api_token is None:
+            guard_failed_authentication(request)
             return None
         request.membership = api_token.membership
         request.api_token_id = api_token.pk

@@ -1,7 +1,7 @@
 import secrets
 
 from django.http import HttpRequest
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
 
 from fieldops.accounts.models import Membership, Role
 from fieldops.errors import PermissionDenied
@@ -20,7 +20,7 @@ class PingOut(Schema):
     response={202: PingOut},
     summary="Send a ping through the worker to your live screens (diagnostic)",
 )
-def ping(request: HttpRequest) -> tuple[int, dict]:
+def ping(request: HttpRequest) -> Status:
     membership: Membership = request.auth
     if not membership.has_role(Role.ADMIN, Role.DISPATCHER, Role.SUPERVISOR):
         raise PermissionDenied()
@@ -30,4 +30,4 @@ def ping(request: HttpRequest) -> tuple[int, dict]:
         requested_by=membership.user.get_username(),
         nonce=nonce,
     )
-    return 202, {"nonce": nonce, "queued": True}
+    return Status(202, {"nonce": nonce, "queued": True})

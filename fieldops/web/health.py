@@ -2,6 +2,7 @@
 
 import asyncio
 import time
+import uuid
 from collections.abc import Callable
 
 from asgiref.sync import async_to_sync
@@ -21,7 +22,9 @@ async def _layer_roundtrip() -> None:
     layer = get_channel_layer()
     if layer is None:
         raise RuntimeError("no channel layer configured")
-    channel = await layer.new_channel("healthz.")
+    # A general channel, not new_channel()'s process-local one: those are bound to the first
+    # event loop that received on them, and each async_to_sync call runs a fresh loop.
+    channel = f"healthz.{uuid.uuid4().hex}"
     await layer.send(channel, {"type": "healthz.ping"})
     message = await asyncio.wait_for(layer.receive(channel), timeout=3)
     if message.get("type") != "healthz.ping":

@@ -1,9 +1,12 @@
 import json
 from collections.abc import Callable
 
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
 
-from fieldops.errors import code_for_status, error_body
+from fieldops.errors import DomainError, NotFound, code_for_status, error_body
+from fieldops.errors import PermissionDenied as DomainPermissionDenied
 
 API_PREFIX = "/api/"
 _MESSAGES = {
@@ -47,3 +50,23 @@ def _is_envelope(response: HttpResponse) -> bool:
     except (ValueError, AttributeError):
         return False
     return isinstance(body, dict) and isinstance(body.get("error"), dict)
+
+
+class DomainErrorPageMiddleware:
+    """Pages get the same rules as the API: another organisation's row is a 404, a refused
+    action a 403, and any other domain error a page that says what went wrong."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if request.path.startswith(API_PREFIX) or not isinstance(exception, DomainError):
+            return None
+        if isinstance(exception, NotFound):
+            raise Http404(exception.message)
+        if isinstance(exception, DomainPermissionDenied):
+            raise DjangoPermissionDenied(exception.message)
+        return render(request, "web/error.html", {"error": exception}, status=exception.status)

@@ -1,0 +1,100 @@
+"""The ASGI app's sockets: session auth, origin check, per-organisation groups, after-commit."""
+
+import pytest
+from asgiref.sync import sync_to_async
+from channels.testing import WebsocketCommunicator
+from django.db import transaction
+from django.test import Client
+
+from fieldops.asgi import application
+from fieldops.events import publish_event
+
+pytestmark = [pytest.mark.django_db(transaction=True)]
+ORIGIN = (b"origin", b"http://testserver")
+
+
+def session_cookie(membership) -> bytes:
+    client = Client()
+    client.force_login(membership.user)
+    return f"sessionid={client.cookies['sessionid'].value}".encode()
+
+
+async def connect(membership=None, origin=ORIGIN) -> tuple[WebsocketCommunicator, bool, int]:
+    headers = [origin] if origin else []
+    if membership is not None:
+        headers.append((b"cookie", await sync_to_async(session_cookie)(membership)))
+    communicator = WebsocketCommunicator(application, "/ws/live/", headers=headers)
+    connected, code = await communicator.connect()
+    return communicator, connected, code
+
+
+def publish(organization, event_type="system.ping", technician_ids=()):
+    return publish_event(
+        event_type, organization_id=organization.pk, data={"n": 1}, technician_ids=technician_ids
+    )
+
+
+async def test_anonymous_socket_is_refused():
+    _communicator, connected, code = await connect()
+    assert not connected
+    assert code == 4401
+
+
+async def test_foreign_origin_is_refused(dispatcher):
+    _communicator, connected, _ = await connect(dispatcher, origin=(b"origin", b"http://evil.test"))
+    assert not connected
+
+
+async def test_dispatcher_receives_events_of_own_organisation_only(dispatcher, other_org_user):
+    own, connected, _ = await connect(dispatcher)
+    assert connected
+    assert (await own.receive_json_from())["type"] == "hello"
+    other, connected, _ = await connect(other_org_user)
+    assert connected
+    await other.receive_json_from()
+
+    event = await sync_to_async(publish)(dispatcher.organization)
+    received = await own.receive_json_from(timeout=3)
+    assert received["event"]["id"] == event.id
+    assert received["event"]["organization_id"] == dispatcher.organization_id
+    assert await other.receive_nothing(timeout=0.3)
+    await own.disconnect()
+    await other.disconnect()
+
+
+async def test_technician_gets_only_events_addressed_to_them(technician, organization):
+    from tests.factories import MembershipFactory
+
+    colleague = await sync_to_async(MembershipFactory)(organization=organization)
+    mine, _, _ = await connect(technician)
+    await mine.receive_json_from()
+    theirs, _, _ = await connect(colleague)
+    await theirs.receive_json_from()
+
+    await sync_to_async(publish)(organization, technician_ids=[technician.pk])
+    assert (await mine.receive_json_from(timeout=3))["type"] == "event"
+    assert await theirs.receive_nothing(timeout=0.3)
+    await mine.disconnect()
+    await theirs.disconnect()
+
+
+async def test_event_of_a_rolled_back_transaction_is_never_sent(dispatcher):
+    communicator, _, _ = await connect(dispatcher)
+    await communicator.receive_json_from()
+
+    def publish_then_fail():
+        try:
+            with transaction.atomic():
+                publish(dispatcher.organization)
+                raise RuntimeError("rolled back")
+        except RuntimeError:
+            pass
+
+    await sync_to_async(publish_then_fail)()
+    assert await communicator.receive_nothing(timeout=0.5)
+    await communicator.disconnect()
+
+
+def test_unknown_event_type_is_refused(organization):
+    with pytest.raises(ValueError, match="catalogue"):
+        publish_event("workorder.exploded", organization_id=organization.pk, data={})
