@@ -1,0 +1,8 @@
+"""ERP connectors, one sub-package per system (client.py, mapping.py, connector.py).
+
+Importing this package registers every connector with ``base.register``.
+"""
+
+from integrations.connectors.tryton.connector import TrytonConnector
+
+__all__ = ["TrytonConnector"]

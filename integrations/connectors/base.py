@@ -1,0 +1,81 @@
+"""The connector interface every ERP implements, and the registry of connectors by system."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, ClassVar
+
+from integrations.connectors.errors import Unsupported
+from integrations.connectors.http import HttpClient
+from integrations.unified import UnifiedRecord
+
+
+@dataclass(frozen=True)
+class RemoteRecord:
+    unified: UnifiedRecord
+    raw: dict[str, Any]
+
+
+@dataclass
+class Page:
+    records: list[RemoteRecord] = field(default_factory=list)
+    # Opaque to the caller; None when this was the last page.
+    next_cursor: str | None = None
+
+
+class Connector(ABC):
+    """One ERP system. ``list_page`` reads one entity in ascending remote modification time from
+    ``since`` (inclusive; None = everything) and an opaque cursor; ``push`` performs a FieldOps
+    write and returns the remote id, finding (not repeating) a write it already made for ``key``.
+    """
+
+    system: ClassVar[str]
+    entities: ClassVar[tuple[str, ...]]
+    push_operations: ClassVar[tuple[str, ...]] = ()
+
+    def __init__(self, *, http: HttpClient, credentials: dict[str, Any], options: dict[str, Any]):
+        self.http = http
+        self.credentials = credentials
+        self.options = options
+
+    @abstractmethod
+    def check(self) -> None:
+        """Authenticate and make one cheap call; raise a ConnectorError if that fails."""
+
+    @abstractmethod
+    def list_page(
+        self, entity: str, *, since: datetime | None, cursor: str | None, page_size: int
+    ) -> Page: ...
+
+    @abstractmethod
+    def get(self, entity: str, remote_id: str) -> RemoteRecord: ...
+
+    def push(self, operation: str, payload: dict[str, Any], *, key: str) -> str:
+        raise Unsupported(f"{self.system} does not support {operation!r}.")
+
+    def require_entity(self, entity: str) -> None:
+        if entity not in self.entities:
+            raise Unsupported(f"{self.system} does not provide {entity}.")
+
+
+_registry: dict[str, type[Connector]] = {}
+
+
+def register(cls: type[Connector]) -> type[Connector]:
+    _registry[cls.system] = cls
+    return cls
+
+
+def connector_class(system: str) -> type[Connector]:
+    from integrations import connectors  # noqa: F401  (imports register every connector)
+
+    try:
+        return _registry[system]
+    except KeyError:
+        raise Unsupported(f"No connector for system {system!r}.") from None
+
+
+Factory = Callable[..., Connector]
