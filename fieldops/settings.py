@@ -238,3 +238,9 @@ LOGGING = {
 # --- PWA ----------------------------------------------------------------------------------------
 # Bumped with each release so the service worker drops caches of the previous one.
 STATIC_VERSION = env_str("FIELDOPS_STATIC_VERSION", "0.1.0")
+
+# --- Uploads ------------------------------------------------------------------------------------
+UPLOAD_MAX_BYTES = env_int("UPLOAD_MAX_BYTES", 10 * 1024 * 1024)
+DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("REQUEST_MAX_BYTES", 15 * 1024 * 1024)
+FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+QR_REQUESTS_PER_HOUR = env_int("QR_REQUESTS_PER_HOUR", 5)

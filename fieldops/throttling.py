@@ -1,5 +1,7 @@
 """Per-actor and per-address API allowances (RATE_LIMIT_EXCEEDED with Retry-After)."""
 
+import time
+
 from django.conf import settings
 from django.http import HttpRequest
 from ninja.throttling import SimpleRateThrottle
@@ -60,3 +62,21 @@ def guard_failed_authentication(request: HttpRequest) -> None:
             )
     finally:
         request.auth = request_auth
+
+
+def spend_allowance(key: str, *, limit: int, period_seconds: int) -> None:
+    """Count one use of ``key`` in a fixed window; RateLimitExceeded once ``limit`` is spent.
+    ``incr`` is atomic on Redis, so concurrent requests cannot overspend."""
+    from django.core.cache import cache
+
+    window = int(time.time() // period_seconds)
+    cache_key = f"allowance:{key}:{window}"
+    cache.add(cache_key, 0, timeout=period_seconds + 5)
+    try:
+        used = cache.incr(cache_key)
+    except ValueError:  # expired between add and incr
+        cache.set(cache_key, 1, timeout=period_seconds + 5)
+        used = 1
+    if used > limit:
+        retry_after = int(period_seconds - time.time() % period_seconds) + 1
+        raise RateLimitExceeded(retry_after=retry_after)
