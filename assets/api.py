@@ -187,7 +187,10 @@ def location_list(request: HttpRequest, params: Query[LocationFilters]) -> dict:
 
 @router.post("/locations", response={201: LocationOut}, summary="Add a location")
 def location_create(request: HttpRequest, payload: LocationIn) -> Status:
-    location = services.location_create(membership=request.auth, **payload.dict())
+    data = payload.dict()
+    location = services.location_create(
+        membership=request.auth, parent_id=data.pop("parent"), **data
+    )
     return Status(201, location_out(location))
 
 
