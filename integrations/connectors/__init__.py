@@ -3,6 +3,7 @@
 Importing this package registers every connector with ``base.register``.
 """
 
+from integrations.connectors.sap_s4hana.connector import SapS4HanaConnector
 from integrations.connectors.tryton.connector import TrytonConnector
 
-__all__ = ["TrytonConnector"]
+__all__ = ["SapS4HanaConnector", "TrytonConnector"]

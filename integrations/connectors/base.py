@@ -19,11 +19,38 @@ class RemoteRecord:
     raw: dict[str, Any]
 
 
+@dataclass(frozen=True)
+class FailedRecord:
+    remote_id: str
+    raw: dict[str, Any]
+    error: str
+
+
 @dataclass
 class Page:
     records: list[RemoteRecord] = field(default_factory=list)
     # Opaque to the caller; None when this was the last page.
     next_cursor: str | None = None
+    # Rows that could not be mapped: counted as failed, the rest of the page still syncs.
+    failures: list[FailedRecord] = field(default_factory=list)
+
+
+def map_rows(
+    rows: list[dict[str, Any]],
+    to_unified: Callable[[dict[str, Any]], UnifiedRecord],
+    *,
+    key: Callable[[dict[str, Any]], Any],
+    raw: Callable[[dict[str, Any]], dict[str, Any]] = lambda row: row,
+) -> tuple[list[RemoteRecord], list[FailedRecord]]:
+    records, failures = [], []
+    for row in rows:
+        try:
+            records.append(RemoteRecord(to_unified(row), raw(row)))
+        except (KeyError, TypeError, ValueError) as error:  # pydantic errors are ValueErrors
+            failures.append(
+                FailedRecord(str(key(row)), raw(row), f"{type(error).__name__}: {str(error)[:300]}")
+            )
+    return records, failures
 
 
 class Connector(ABC):

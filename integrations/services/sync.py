@@ -1,0 +1,384 @@
+"""The sync engine: one run reads one entity of one connection, page by page.
+
+* The run's ``since`` is fixed at start: the last completed run's watermark minus a look-back
+  window (late writes with an older modification time), or a bounded backfill window on the first
+  run; a full run reads everything.
+* Each page is written in one transaction together with the checkpoint cursor and the run's
+  counts, so a worker killed between pages resumes from the next page and counts nothing twice.
+  Nothing is sent to the ERP inside that transaction: pages are fetched before it opens.
+* Change detection: a record whose unified payload hashes the same as last time writes nothing.
+* Deletions are soft, and inferred (by id-set comparison) only when a full run completed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from integrations.connectors.base import Connector, Page, RemoteRecord
+from integrations.connectors.errors import ConnectorError
+from integrations.models import (
+    ACTIVE_RUN_STATUSES,
+    Connection,
+    ConnectionStatus,
+    ExternalReference,
+    SyncCheckpoint,
+    SyncedRecord,
+    SyncRun,
+    SyncRunStatus,
+)
+from integrations.services import local
+from integrations.services.connections import (
+    connection_publish,
+    connection_set_status,
+    status_for_error,
+)
+from integrations.unified import to_json
+
+logger = logging.getLogger("integrations.sync")
+
+LOOKBACK = timedelta(minutes=5)
+BACKFILL = timedelta(days=90)
+PAGE_SIZE = 200
+MAX_ATTEMPTS = 5
+MAX_ERRORS_KEPT = 50
+
+
+class RetryLater(Exception):
+    """A transient ERP fault: the run stays running and the task comes back after ``delay``."""
+
+    def __init__(self, delay: float):
+        self.delay = delay
+        super().__init__(f"retry in {delay:.0f}s")
+
+
+def payload_hash(unified: dict[str, Any]) -> str:
+    canonical = json.dumps(unified, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def sync_run_start(*, connection: Connection, entity: str, full: bool = False) -> SyncRun:
+    """Queue a run, or return the one already queued or running for this entity."""
+    from integrations.tasks import sync_run_execute_task
+
+    with transaction.atomic():
+        active = SyncRun.objects.filter(
+            connection=connection, entity=entity, status__in=ACTIVE_RUN_STATUSES
+        ).first()
+        if active:
+            return active
+        try:
+            with transaction.atomic():
+                run = SyncRun.objects.create(
+                    organization_id=connection.organization_id,
+                    connection=connection,
+                    entity=entity,
+                    full=full,
+                )
+        except IntegrityError:  # a concurrent start won the race
+            return SyncRun.objects.get(
+                connection=connection, entity=entity, status__in=ACTIVE_RUN_STATUSES
+            )
+        sync_run_execute_task.delay_on_commit(run.pk)
+    return run
+
+
+def _begin(run: SyncRun, checkpoint: SyncCheckpoint) -> None:
+    now = timezone.now()
+    resuming = run.status == SyncRunStatus.RUNNING and checkpoint.run_id == run.pk
+    run.attempts += 1
+    if not resuming:
+        if run.full:
+            run.since = None
+        elif checkpoint.watermark:
+            run.since = checkpoint.watermark - LOOKBACK
+        else:
+            run.since = now - BACKFILL
+        run.status, run.started_at = SyncRunStatus.RUNNING, now
+        checkpoint.run, checkpoint.cursor = run, ""
+        checkpoint.pending_watermark = checkpoint.watermark
+        checkpoint.save(update_fields=["run", "cursor", "pending_watermark", "updated_at"])
+    run.save(update_fields=["attempts", "since", "status", "started_at", "updated_at"])
+
+
+def sync_run_execute(*, run_id: int, connector: Connector | None = None) -> SyncRun:
+    """Run (or resume) a queued/running run to its end. Raises RetryLater on a transient fault
+    while attempts remain; any other outcome is recorded on the run."""
+    from integrations.connectors.factory import connector_for
+
+    with transaction.atomic():
+        run = SyncRun.objects.select_for_update().select_related("connection").get(pk=run_id)
+        if run.status not in ACTIVE_RUN_STATUSES:
+            return run  # already finished: a redelivered task does nothing
+        checkpoint, _ = SyncCheckpoint.objects.select_for_update().get_or_create(
+            connection=run.connection, entity=run.entity
+        )
+        _begin(run, checkpoint)
+    connection = run.connection
+    own_connector = connector is None
+    connector = connector or connector_for(connection)
+    try:
+        cursor = checkpoint.cursor or None
+        while True:
+            page = connector.list_page(
+                run.entity,
+                since=run.since,
+                cursor=cursor,
+                page_size=int(connection.settings.get("page_size", PAGE_SIZE)),
+            )
+            _apply_page(run, checkpoint, page)
+            cursor = page.next_cursor
+            if not cursor:
+                break
+        _complete(run, checkpoint)
+    except ConnectorError as error:
+        _fail_or_retry(run, error)
+    finally:
+        if own_connector:
+            connector.http.close()
+    run.refresh_from_db()
+    return run
+
+
+def _apply_page(run: SyncRun, checkpoint: SyncCheckpoint, page: Page) -> None:
+    with transaction.atomic():
+        counts = upsert_records(run=run, records=page.records)
+        failed = len(page.failures)
+        errors = [{"remote_id": f.remote_id, "error": f.error} for f in page.failures]
+        watermark = checkpoint.pending_watermark
+        for record in page.records:
+            moment = record.unified.remote_updated_at
+            if moment and (watermark is None or moment > watermark):
+                watermark = moment
+        checkpoint.cursor = page.next_cursor or ""
+        checkpoint.pending_watermark = watermark
+        checkpoint.save(update_fields=["cursor", "pending_watermark", "updated_at"])
+        updates: dict[str, Any] = {
+            "pages": F("pages") + 1,
+            "created": F("created") + counts["created"],
+            "updated": F("updated") + counts["updated"],
+            "unchanged": F("unchanged") + counts["unchanged"],
+            "failed": F("failed") + failed,
+            "updated_at": timezone.now(),
+        }
+        if errors:
+            run.refresh_from_db(fields=["errors"])
+            updates["errors"] = (run.errors + errors)[:MAX_ERRORS_KEPT]
+        SyncRun.objects.filter(pk=run.pk).update(**updates)
+
+
+def upsert_records(*, run: SyncRun, records: list[RemoteRecord]) -> dict[str, int]:
+    """Idempotent upsert of one page through the external-reference table (in the caller's
+    transaction). Unchanged records write nothing, except the seen-mark of a full run."""
+    counts = {"created": 0, "updated": 0, "unchanged": 0}
+    if not records:
+        return counts
+    connection = run.connection
+    by_id: dict[str, tuple[RemoteRecord, dict, str]] = {}
+    for record in records:
+        unified = to_json(record.unified)
+        by_id[record.unified.remote_id] = (record, unified, payload_hash(unified))
+    existing = {
+        ref.remote_id: ref
+        for ref in ExternalReference.objects.filter(
+            connection=connection, entity=run.entity, remote_id__in=list(by_id)
+        )
+    }
+    now = timezone.now()
+    new_refs, changed_refs, unchanged_ids = [], [], []
+    for remote_id, (record, _unified, digest) in by_id.items():
+        ref = existing.get(remote_id)
+        if ref is None:
+            new_refs.append(
+                ExternalReference(
+                    organization_id=connection.organization_id,
+                    connection=connection,
+                    system=connection.system,
+                    entity=run.entity,
+                    remote_id=remote_id,
+                    payload_hash=digest,
+                    remote_updated_at=record.unified.remote_updated_at,
+                    is_deleted=record.unified.is_deleted,
+                    deleted_at=now if record.unified.is_deleted else None,
+                    last_seen_run=run if run.full else None,
+                    created_at=now,
+                    updated_at=now,
+                )
+            )
+        elif ref.payload_hash == digest and not (ref.is_deleted and not record.unified.is_deleted):
+            unchanged_ids.append(ref.pk)
+        else:
+            ref.payload_hash = digest
+            ref.remote_updated_at = record.unified.remote_updated_at
+            if record.unified.is_deleted and not ref.is_deleted:
+                ref.deleted_at = now
+            if not record.unified.is_deleted:
+                ref.deleted_at = None
+            ref.is_deleted = record.unified.is_deleted
+            if run.full:
+                ref.last_seen_run = run
+            ref.updated_at = now
+            changed_refs.append(ref)
+    if new_refs:
+        ExternalReference.objects.bulk_create(new_refs)
+        if new_refs[0].pk is None:  # backends that cannot return ids from a bulk insert
+            ids = dict(
+                ExternalReference.objects.filter(
+                    connection=connection,
+                    entity=run.entity,
+                    remote_id__in=[r.remote_id for r in new_refs],
+                ).values_list("remote_id", "pk")
+            )
+            for ref in new_refs:
+                ref.pk = ids[ref.remote_id]
+        SyncedRecord.objects.bulk_create(
+            [_synced(ref, by_id[ref.remote_id], now) for ref in new_refs]
+        )
+    if changed_refs:
+        ExternalReference.objects.bulk_update(
+            changed_refs,
+            [
+                "payload_hash",
+                "remote_updated_at",
+                "is_deleted",
+                "deleted_at",
+                "last_seen_run",
+                "updated_at",
+            ],
+        )
+        fresh = [_synced(ref, by_id[ref.remote_id], now) for ref in changed_refs]
+        SyncedRecord.objects.bulk_update(
+            fresh, ["unified", "raw", "remote_updated_at", "is_deleted", "updated_at"]
+        )
+    if unchanged_ids and run.full:
+        ExternalReference.objects.filter(pk__in=unchanged_ids).update(last_seen_run=run)
+    touched = new_refs + changed_refs
+    if touched:
+        local.upsert(
+            entity=run.entity,
+            connection=connection,
+            items=[(ref, by_id[ref.remote_id][0].unified) for ref in touched],
+        )
+    counts.update(created=len(new_refs), updated=len(changed_refs), unchanged=len(unchanged_ids))
+    return counts
+
+
+def _synced(
+    ref: ExternalReference, item: tuple[RemoteRecord, dict, str], now: datetime
+) -> SyncedRecord:
+    record, unified, _ = item
+    return SyncedRecord(
+        reference_id=ref.pk,
+        organization_id=ref.organization_id,
+        connection_id=ref.connection_id,
+        entity=ref.entity,
+        unified=unified,
+        raw=record.raw,
+        remote_updated_at=ref.remote_updated_at,
+        is_deleted=ref.is_deleted,
+        created_at=now,
+        updated_at=now,
+    )
+
+
+def _complete(run: SyncRun, checkpoint: SyncCheckpoint) -> None:
+    now = timezone.now()
+    with transaction.atomic():
+        deleted = 0
+        if run.full:
+            gone = ExternalReference.objects.filter(
+                connection=run.connection, entity=run.entity, is_deleted=False
+            ).filter(Q(last_seen_run__isnull=True) | ~Q(last_seen_run=run))
+            gone_ids = list(gone.values_list("pk", flat=True))
+            deleted = ExternalReference.objects.filter(pk__in=gone_ids).update(
+                is_deleted=True, deleted_at=now, updated_at=now
+            )
+            SyncedRecord.objects.filter(reference_id__in=gone_ids).update(
+                is_deleted=True, updated_at=now
+            )
+            local.mark_deleted(entity=run.entity, connection=run.connection, reference_ids=gone_ids)
+            checkpoint.last_full_run_at = now
+        checkpoint.watermark = checkpoint.pending_watermark
+        checkpoint.cursor, checkpoint.run = "", None
+        checkpoint.save(
+            update_fields=["watermark", "cursor", "run", "last_full_run_at", "updated_at"]
+        )
+        SyncRun.objects.filter(pk=run.pk).update(
+            status=SyncRunStatus.COMPLETED,
+            finished_at=now,
+            deleted=deleted,
+            error_code="",
+            error_message="",
+            updated_at=now,
+        )
+        run.refresh_from_db()
+        connection_set_status(connection=run.connection, status=ConnectionStatus.ONLINE)
+        connection_publish(run.connection, "sync.completed", _event_data(run))
+
+
+def _fail_or_retry(run: SyncRun, error: ConnectorError) -> None:
+    now = timezone.now()
+    note = {"at": now.isoformat(), "code": error.code, "error": error.message[:500]}
+    run.refresh_from_db(fields=["errors", "attempts"])
+    if error.retryable and run.attempts < MAX_ATTEMPTS:
+        SyncRun.objects.filter(pk=run.pk).update(
+            errors=([*run.errors, note])[:MAX_ERRORS_KEPT], updated_at=now
+        )
+        delay = error.retry_after if error.retry_after is not None else 30 * 2**run.attempts
+        raise RetryLater(min(delay, 3600))
+    logger.warning("Sync run %s failed: %s %s", run.pk, error.code, error.message)
+    with transaction.atomic():
+        SyncRun.objects.filter(pk=run.pk).update(
+            status=SyncRunStatus.FAILED,
+            finished_at=now,
+            error_code=error.code,
+            error_message=error.message[:1000],
+            errors=([*run.errors, note])[:MAX_ERRORS_KEPT],
+            updated_at=now,
+        )
+        # The cursor is dropped: the next run starts again from the last completed watermark,
+        # and re-reading pages already applied writes nothing (hash unchanged).
+        SyncCheckpoint.objects.filter(connection=run.connection, entity=run.entity, run=run).update(
+            cursor="", run=None
+        )
+        run.refresh_from_db()
+        connection_set_status(
+            connection=run.connection, status=status_for_error(error), reason=error.message
+        )
+        connection_publish(run.connection, "sync.failed", _event_data(run))
+
+
+def _event_data(run: SyncRun) -> dict[str, Any]:
+    return {
+        "connection_id": str(run.connection.public_id),
+        "run_id": str(run.public_id),
+        "entity": run.entity,
+        "status": run.status,
+        "full": run.full,
+        "counts": {
+            "created": run.created,
+            "updated": run.updated,
+            "unchanged": run.unchanged,
+            "failed": run.failed,
+            "deleted": run.deleted,
+        },
+        "error": {"code": run.error_code, "message": run.error_message} if run.error_code else None,
+    }
+
+
+def sync_run_give_up(*, run_id: int, reason: str) -> None:
+    """The task exhausted its retries (or its time limit): fail the run with what we know."""
+    from integrations.connectors.errors import Unavailable
+
+    run = SyncRun.objects.select_related("connection").get(pk=run_id)
+    if run.status in ACTIVE_RUN_STATUSES:
+        run.attempts = MAX_ATTEMPTS
+        SyncRun.objects.filter(pk=run.pk).update(attempts=MAX_ATTEMPTS)
+        _fail_or_retry(run, Unavailable(reason))

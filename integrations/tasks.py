@@ -1,0 +1,46 @@
+"""Celery tasks: thin, ids in, re-fetch, call a service. Safe to run twice."""
+
+from __future__ import annotations
+
+from celery import shared_task
+from django.utils import timezone
+
+from integrations.models import Connection, SyncRun
+from integrations.services.sync import (
+    RetryLater,
+    sync_run_execute,
+    sync_run_give_up,
+    sync_run_start,
+)
+
+
+@shared_task(bind=True, acks_late=True, max_retries=8, soft_time_limit=1800, time_limit=1900)
+def sync_run_execute_task(self, run_id: int) -> None:
+    # acks_late: a worker killed mid-run leaves the message unacknowledged; the redelivered
+    # task resumes from the checkpoint (sync_run_execute is idempotent per page).
+    if not SyncRun.objects.filter(pk=run_id).exists():
+        return
+    try:
+        sync_run_execute(run_id=run_id)
+    except RetryLater as later:
+        if self.request.retries >= self.max_retries:
+            sync_run_give_up(run_id=run_id, reason="Gave up after repeated transient faults.")
+            return
+        raise self.retry(countdown=later.delay) from None
+
+
+@shared_task(acks_late=True)
+def poll_connections_task() -> None:
+    """From beat every minute: start the due incremental runs of each active connection."""
+    now = timezone.now()
+    for connection in Connection.objects.filter(is_active=True).exclude(sync_entities=[]):
+        due = (
+            connection.last_polled_at is None
+            or (now - connection.last_polled_at).total_seconds()
+            >= connection.poll_interval_minutes * 60
+        )
+        if not due:
+            continue
+        Connection.objects.filter(pk=connection.pk).update(last_polled_at=now)
+        for entity in connection.sync_entities:
+            sync_run_start(connection=connection, entity=entity)
