@@ -1,4 +1,8 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from workorders import views
 
 app_name = "workorders"
-urlpatterns: list = []
+urlpatterns = [
+    path("attachments/<uuid:attachment_id>/", views.attachment_file, name="attachment"),
+]

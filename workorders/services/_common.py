@@ -1,0 +1,100 @@
+"""Shared pieces of the work-order services: device time, roles, history and events."""
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.utils import timezone
+
+from fieldops.accounts.models import Membership, Role
+from fieldops.errors import PermissionDenied, ValidationFailed
+from fieldops.events import publish_event
+from workorders.models import ChangeSource, WorkOrder, WorkOrderHistory
+
+# A device clock may run a little fast; anything further ahead is a wrong clock, not the future.
+DEVICE_CLOCK_AHEAD = timedelta(minutes=5)
+# Offline queues can wait days for signal, but not months.
+DEVICE_TIME_MAX_AGE = timedelta(days=30)
+
+MANAGERS = (Role.DISPATCHER, Role.SUPERVISOR, Role.ADMIN)
+
+
+def occurred_at(device_time: datetime | None, *, field: str = "occurred_at") -> datetime:
+    """When a change happened: the device's time when given and sane, else now."""
+    now = timezone.now()
+    if device_time is None:
+        return now
+    if timezone.is_naive(device_time):
+        raise ValidationFailed(details={field: "Give a time zone (e.g. 2026-05-01T10:02:00Z)."})
+    if device_time > now + DEVICE_CLOCK_AHEAD:
+        raise ValidationFailed(details={field: "Is in the future; check the device clock."})
+    if device_time < now - DEVICE_TIME_MAX_AGE:
+        raise ValidationFailed(details={field: "Is more than 30 days ago."})
+    return min(device_time, now)
+
+
+def require_role(membership: Membership, *roles: str) -> None:
+    if membership.role not in roles:
+        raise PermissionDenied()
+
+
+def is_assignee(work_order: WorkOrder, membership: Membership) -> bool:
+    return work_order.assignments.filter(membership=membership).exists()
+
+
+def require_worker(work_order: WorkOrder, membership: Membership) -> None:
+    """Technicians record work only on jobs assigned to them; managers may record for anyone."""
+    if membership.role in MANAGERS:
+        return
+    if not is_assignee(work_order, membership):
+        raise PermissionDenied("This work order is not assigned to you.")
+
+
+def record_history(
+    work_order: WorkOrder,
+    *,
+    kind: str,
+    actor: Membership | None,
+    source: str,
+    at: datetime,
+    from_status: str = "",
+    to_status: str = "",
+    details: dict[str, Any] | None = None,
+) -> WorkOrderHistory:
+    return WorkOrderHistory.objects.create(
+        work_order=work_order,
+        kind=kind,
+        actor=actor,
+        source=source or ChangeSource.WEB,
+        occurred_at=at,
+        from_status=from_status,
+        to_status=to_status,
+        details=details or {},
+    )
+
+
+def assignee_ids(work_order: WorkOrder) -> list[int]:
+    return list(work_order.assignments.values_list("membership_id", flat=True))
+
+
+def publish_work_order_event(event_type: str, work_order: WorkOrder, **data: Any) -> None:
+    publish_event(
+        event_type,
+        organization_id=work_order.organization_id,
+        data={
+            "number": work_order.reference,
+            "id": str(work_order.public_id),
+            "status": work_order.status,
+            "version": work_order.version,
+            **data,
+        },
+        technician_ids=assignee_ids(work_order),
+    )
+
+
+def clean_text(value: str | None, *, field: str, max_length: int, required: bool = False) -> str:
+    text = (value or "").strip()
+    if required and not text:
+        raise ValidationFailed(details={field: "This field is required."})
+    if len(text) > max_length:
+        raise ValidationFailed(details={field: f"At most {max_length} characters."})
+    return text

@@ -1,0 +1,335 @@
+"""Append-only records on a work order: notes, time, parts, checklist answers, files, signatures.
+
+Each accepts a client-generated id: the same id again returns the first record (created=False),
+so an offline queue replayed twice stores everything once.
+"""
+
+from datetime import datetime, timedelta
+from decimal import Decimal, InvalidOperation
+from typing import Any, TypeVar
+from uuid import UUID
+
+from django.core.files.base import ContentFile
+from django.db import IntegrityError, transaction
+from django.db.models import Model
+from django.utils import timezone
+
+from fieldops.accounts.models import Membership, Role
+from fieldops.errors import NotFound, ValidationFailed
+from fieldops.uploads import CheckedUpload
+from workorders.models import (
+    Attachment,
+    AttachmentKind,
+    ChecklistAnswer,
+    ChecklistItem,
+    ChecklistItemKind,
+    ChecklistResult,
+    Note,
+    Part,
+    PartUsage,
+    Status,
+    TimeEntry,
+    TimeKind,
+    WorkOrder,
+)
+from workorders.services._common import (
+    clean_text,
+    occurred_at,
+    publish_work_order_event,
+    require_worker,
+)
+
+M = TypeVar("M", bound=Model)
+FROZEN = (Status.CLOSED, Status.CANCELLED)
+MAX_TIME_ENTRY = timedelta(hours=24)
+
+
+def _replayed(model: type[M], client_id: UUID | None, work_order: WorkOrder) -> M | None:
+    if client_id is None:
+        return None
+    existing = model.objects.filter(public_id=client_id).first()
+    if existing is None:
+        return None
+    if existing.organization_id != work_order.organization_id or (
+        getattr(existing, "work_order_id", work_order.pk) != work_order.pk
+    ):
+        raise ValidationFailed(details={"id": "This id is already used by another record."})
+    return existing
+
+
+def _open_for_records(work_order: WorkOrder) -> None:
+    if work_order.status in FROZEN:
+        raise ValidationFailed(
+            f"{work_order.get_status_display()} work orders take no more records.",
+            details={"status": work_order.status},
+        )
+
+
+def _create(model: type[M], client_id: UUID | None, **fields: Any) -> tuple[M, bool]:
+    row = model(**fields)
+    if client_id is not None:
+        row.public_id = client_id
+    try:
+        with transaction.atomic():
+            row.save()
+    except IntegrityError:
+        # The same client id arriving twice at once: the other request stored it.
+        existing = model.objects.filter(public_id=client_id).first() if client_id else None
+        if existing is None:
+            raise
+        return existing, False
+    return row, True
+
+
+def _touch(work_order: WorkOrder, what: str) -> None:
+    # Children do not bump the version (they never conflict), but screens showing it refresh.
+    WorkOrder.objects.filter(pk=work_order.pk).update(updated_at=timezone.now())
+    publish_work_order_event("workorder.updated", work_order, records=[what])
+
+
+def note_add(
+    *,
+    membership: Membership,
+    work_order: WorkOrder,
+    text: str,
+    client_id: UUID | None = None,
+    device_time: datetime | None = None,
+) -> tuple[Note, bool]:
+    existing = _replayed(Note, client_id, work_order)
+    if existing:
+        return existing, False
+    if membership.role == Role.TECHNICIAN:
+        require_worker(work_order, membership)
+    text = clean_text(text, field="text", max_length=20000, required=True)
+    note, created = _create(
+        Note,
+        client_id,
+        organization_id=work_order.organization_id,
+        work_order=work_order,
+        author=membership,
+        occurred_at=occurred_at(device_time),
+        text=text,
+    )
+    if created:
+        _touch(work_order, "note")
+    return note, created
+
+
+def time_entry_add(
+    *,
+    membership: Membership,
+    work_order: WorkOrder,
+    kind: str,
+    started_at: datetime,
+    ended_at: datetime | None = None,
+    minutes: int | None = None,
+    client_id: UUID | None = None,
+    technician: Membership | None = None,
+) -> tuple[TimeEntry, bool]:
+    """A span of labour. Give an end, or minutes, or neither (a running clock to stop later)."""
+    existing = _replayed(TimeEntry, client_id, work_order)
+    if existing:
+        return existing, False
+    require_worker(work_order, membership)
+    _open_for_records(work_order)
+    errors: dict[str, str] = {}
+    if kind not in TimeKind.values:
+        errors["kind"] = f"One of: {', '.join(TimeKind.values)}."
+    started_at = occurred_at(started_at, field="started_at")
+    if ended_at is not None and minutes is not None:
+        errors["minutes"] = "Give an end time or minutes, not both."
+    if minutes is not None:
+        if not 0 < minutes <= MAX_TIME_ENTRY.total_seconds() // 60:
+            errors["minutes"] = "Between 1 minute and 24 hours."
+        else:
+            ended_at = started_at + timedelta(minutes=minutes)
+    if ended_at is not None and not errors:
+        ended_at = occurred_at(ended_at, field="ended_at") if minutes is None else ended_at
+        if ended_at < started_at:
+            errors["ended_at"] = "Must not be before the start."
+        elif ended_at - started_at > MAX_TIME_ENTRY:
+            errors["ended_at"] = "A time entry covers at most 24 hours."
+    if errors:
+        raise ValidationFailed(details=errors)
+    worker = technician or membership
+    entry, created = _create(
+        TimeEntry,
+        client_id,
+        organization_id=work_order.organization_id,
+        work_order=work_order,
+        author=membership,
+        technician=worker,
+        kind=kind,
+        occurred_at=started_at,
+        started_at=started_at,
+        ended_at=ended_at,
+        minutes=_minutes(started_at, ended_at),
+    )
+    if created:
+        _touch(work_order, "time_entry")
+    return entry, created
+
+
+def time_entry_stop(
+    *, membership: Membership, entry: TimeEntry, device_time: datetime | None = None
+) -> TimeEntry:
+    """Stop a running clock. Stopping one already stopped changes nothing (a replay)."""
+    require_worker(entry.work_order, membership)
+    with transaction.atomic():
+        entry = TimeEntry.objects.select_for_update().get(pk=entry.pk)
+        if entry.ended_at is not None:
+            return entry
+        ended_at = occurred_at(device_time, field="ended_at")
+        if ended_at < entry.started_at:
+            raise ValidationFailed(details={"ended_at": "Must not be before the start."})
+        entry.ended_at = min(ended_at, entry.started_at + MAX_TIME_ENTRY)
+        entry.minutes = _minutes(entry.started_at, entry.ended_at)
+        entry.save(update_fields=["ended_at", "minutes", "updated_at"])
+    _touch(entry.work_order, "time_entry")
+    return entry
+
+
+def _minutes(started_at: datetime, ended_at: datetime | None) -> int | None:
+    if ended_at is None:
+        return None
+    return max(0, round((ended_at - started_at).total_seconds() / 60))
+
+
+def part_use(
+    *,
+    membership: Membership,
+    work_order: WorkOrder,
+    part_id: UUID | None = None,
+    part_code: str = "",
+    quantity: Any,
+    stock_location: str = "",
+    client_id: UUID | None = None,
+    device_time: datetime | None = None,
+) -> tuple[PartUsage, bool]:
+    existing = _replayed(PartUsage, client_id, work_order)
+    if existing:
+        return existing, False
+    require_worker(work_order, membership)
+    _open_for_records(work_order)
+    parts = Part.objects.filter(organization_id=work_order.organization_id, is_active=True)
+    part = (parts.filter(public_id=part_id) if part_id else parts.filter(code=part_code)).first()
+    errors: dict[str, str] = {}
+    if part is None:
+        errors["part_id"] = "No such part in your organisation."
+    try:
+        amount = Decimal(str(quantity))
+        if not amount.is_finite() or amount <= 0 or amount > Decimal("100000"):
+            raise InvalidOperation
+        if amount.as_tuple().exponent < -3:
+            errors["quantity"] = "At most three decimals."
+    except (InvalidOperation, ValueError):
+        errors["quantity"] = "A positive number."
+    if errors:
+        raise ValidationFailed(details=errors)
+    usage, created = _create(
+        PartUsage,
+        client_id,
+        organization_id=work_order.organization_id,
+        work_order=work_order,
+        author=membership,
+        occurred_at=occurred_at(device_time),
+        part=part,
+        quantity=amount,
+        stock_location=clean_text(stock_location, field="stock_location", max_length=100),
+    )
+    if created:
+        _touch(work_order, "part")
+    return usage, created
+
+
+def checklist_item_get(work_order: WorkOrder, item_id: UUID) -> ChecklistItem:
+    item = work_order.checklist.filter(public_id=item_id).first()
+    if item is None:
+        raise NotFound()
+    return item
+
+
+def checklist_answer(
+    *,
+    membership: Membership,
+    work_order: WorkOrder,
+    item_id: UUID,
+    result: str = "",
+    value: float | None = None,
+    text: str = "",
+    client_id: UUID | None = None,
+    device_time: datetime | None = None,
+) -> tuple[ChecklistAnswer, bool]:
+    existing = _replayed(ChecklistAnswer, client_id, work_order)
+    if existing:
+        return existing, False
+    require_worker(work_order, membership)
+    _open_for_records(work_order)
+    item = checklist_item_get(work_order, item_id)
+    result = (result or "").strip()
+    errors: dict[str, str] = {}
+    if result and result not in ChecklistResult.values:
+        errors["result"] = f"One of: {', '.join(ChecklistResult.values)}."
+    if item.kind == ChecklistItemKind.PASS_FAIL and not result:
+        errors["result"] = "Pass, fail or n/a."
+    if item.kind == ChecklistItemKind.VALUE and value is None and result != ChecklistResult.NA:
+        errors["value"] = "Enter the measured value."
+    if value is not None and (value != value or value in (float("inf"), float("-inf"))):
+        errors["value"] = "A number."
+    text = clean_text(text, field="text", max_length=5000)
+    if item.kind == ChecklistItemKind.TEXT and not text and result != ChecklistResult.NA:
+        errors["text"] = "Enter an answer."
+    if errors:
+        raise ValidationFailed(details=errors)
+    answer, created = _create(
+        ChecklistAnswer,
+        client_id,
+        organization_id=work_order.organization_id,
+        item=item,
+        author=membership,
+        occurred_at=occurred_at(device_time),
+        result=result,
+        value=value,
+        text=text,
+    )
+    if created:
+        _touch(work_order, "checklist")
+    return answer, created
+
+
+def attachment_add(
+    *,
+    membership: Membership,
+    work_order: WorkOrder,
+    upload: CheckedUpload,
+    caption: str = "",
+    checklist_item_id: UUID | None = None,
+    client_id: UUID | None = None,
+    device_time: datetime | None = None,
+) -> tuple[Attachment, bool]:
+    existing = _replayed(Attachment, client_id, work_order)
+    if existing:
+        return existing, False
+    if membership.role == Role.TECHNICIAN:
+        require_worker(work_order, membership)
+    _open_for_records(work_order)
+    item = checklist_item_get(work_order, checklist_item_id) if checklist_item_id else None
+    attachment = Attachment(
+        organization_id=work_order.organization_id,
+        work_order=work_order,
+        checklist_item=item,
+        author=membership,
+        occurred_at=occurred_at(device_time),
+        kind=AttachmentKind.PHOTO if upload.is_image else AttachmentKind.FILE,
+        original_name=upload.name,
+        content_type=upload.content_type,
+        size=len(upload.content),
+        sha256=upload.sha256,
+        caption=clean_text(caption, field="caption", max_length=300),
+    )
+    if client_id is not None:
+        attachment.public_id = client_id
+    attachment.file.save(upload.name, ContentFile(upload.content), save=False)
+    attachment.save()
+    _touch(work_order, "attachment")
+    return attachment, True
