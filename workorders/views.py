@@ -10,7 +10,8 @@ from workorders.models import Attachment
 @login_required
 def attachment_file(request: HttpRequest, attachment_id: UUID) -> FileResponse:
     attachment = get_for_organization(
-        Attachment.objects.all(), organization_id=request.membership.organization_id,
+        Attachment.objects.all(),
+        organization_id=request.membership.organization_id,
         public_id=attachment_id,
     )
     response = FileResponse(attachment.file.open("rb"), content_type=attachment.content_type)

@@ -25,7 +25,9 @@ def assign(work_order: WorkOrder, technician: Membership, dispatcher: Membership
         organization_id=work_order.organization_id, role=Role.DISPATCHER
     )
     return services.work_order_assign(
-        membership=dispatcher, work_order=work_order, technician_ids=[technician.public_id],
+        membership=dispatcher,
+        work_order=work_order,
+        technician_ids=[technician.public_id],
         expected_version=None,
     )
 

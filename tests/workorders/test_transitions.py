@@ -13,8 +13,12 @@ from workorders.services.transitions import ASSIGNEE, TRANSITIONS
 pytestmark = pytest.mark.django_db
 
 ACTORS = ["assignee", "other_technician", Role.DISPATCHER, Role.SUPERVISOR, Role.ADMIN]
-DONE = Resolution(resolution_notes="Replaced the seal", failure_code="LEAK",
-                  cause="Worn seal", remedy="Replaced seal")
+DONE = Resolution(
+    resolution_notes="Replaced the seal",
+    failure_code="LEAK",
+    cause="Worn seal",
+    remedy="Replaced seal",
+)
 
 
 def put_in_state(work_order: WorkOrder, status: str) -> WorkOrder:
@@ -62,8 +66,11 @@ def test_transition_table_per_role(cast, source, target, actor):
 
     def attempt():
         return work_order_transition(
-            membership=cast[actor], work_order=work_order, to_status=target,
-            expected_version=work_order.version, **kwargs,
+            membership=cast[actor],
+            work_order=work_order,
+            to_status=target,
+            expected_version=work_order.version,
+            **kwargs,
         )
 
     if move is None:
@@ -88,6 +95,10 @@ def test_transition_table_per_role(cast, source, target, actor):
 def test_cancel_needs_a_reason(cast):
     work_order = make_work_order(cast[Role.DISPATCHER])
     with pytest.raises(ValidationFailed) as refused:
-        work_order_transition(membership=cast[Role.DISPATCHER], work_order=work_order,
-                              to_status=Status.CANCELLED, expected_version=1)
+        work_order_transition(
+            membership=cast[Role.DISPATCHER],
+            work_order=work_order,
+            to_status=Status.CANCELLED,
+            expected_version=1,
+        )
     assert "reason" in refused.value.details
