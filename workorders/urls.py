@@ -1,8 +1,8 @@
 from django.urls import path
 
-from workorders import views
+from workorders.views import files
 
 app_name = "workorders"
 urlpatterns = [
-    path("attachments/<uuid:attachment_id>/", views.attachment_file, name="attachment"),
+    path("attachments/<uuid:attachment_id>/", files.attachment_file, name="attachment"),
 ]
