@@ -1,61 +1,64 @@
-"""Server-side SVG charts of meter readings: no script, prints and works offline."""
+"""Server-side SVG charts of meter readings: no script, prints and works offline.
+
+The SVG stretches to its box (``preserveAspectRatio="none"``) so one drawing fits a phone and a
+desktop; its labels therefore live in the HTML caption, where text is never distorted.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime
 
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
 from assets.selectors import ChartData
 
-WIDTH, HEIGHT, PAD_X, PAD_Y = 600, 180, 8, 22
+WIDTH, HEIGHT, PAD = 600, 160, 6
 
 
-def _fmt(value: float) -> str:
-    return f"{value:,.6g}" if abs(value) < 1e6 else f"{value:,.0f}"
+@dataclass
+class Chart:
+    svg: SafeString
+    low: float
+    high: float
+    start: datetime
+    end: datetime
+    count: int
 
 
-def reading_chart_svg(chart: ChartData) -> SafeString:
+def reading_chart(chart: ChartData) -> Chart | None:
     points = chart.points
-    unit = escape(chart.meter.unit)
-    title = escape(f"{chart.meter.name} readings")
     if not points:
-        return mark_safe("")
+        return None
     low = min(p.min for p in points)
     high = max(p.max for p in points)
     span_v = (high - low) or 1.0
-    t0 = chart.since.timestamp()
-    span_t = (chart.until.timestamp() - t0) or 1.0
+    # The x axis starts at the first reading, so a young meter does not draw a mostly empty box.
+    start, end = points[0].t, max(chart.until, points[-1].t)
+    t0 = start.timestamp()
+    span_t = (end.timestamp() - t0) or 1.0
 
-    def xy(t: float, v: float) -> tuple[float, float]:
-        x = PAD_X + (t - t0) / span_t * (WIDTH - 2 * PAD_X)
-        y = HEIGHT - PAD_Y - (v - low) / span_v * (HEIGHT - 2 * PAD_Y)
-        return round(x, 1), round(y, 1)
+    def xy(t: datetime, v: float) -> str:
+        x = PAD + (t.timestamp() - t0) / span_t * (WIDTH - 2 * PAD)
+        y = HEIGHT - PAD - (v - low) / span_v * (HEIGHT - 2 * PAD)
+        return f"{x:.1f},{y:.1f}"
 
-    line = " ".join(f"{x},{y}" for x, y in (xy(p.t.timestamp(), p.avg) for p in points))
+    line = " ".join(xy(p.t, p.avg) for p in points)
     band = ""
     if chart.bucket != "raw":
-        upper = [xy(p.t.timestamp(), p.max) for p in points]
-        lower = [xy(p.t.timestamp(), p.min) for p in reversed(points)]
-        band = '<polygon class="chart-band" points="{}"/>'.format(
-            " ".join(f"{x},{y}" for x, y in upper + lower)
-        )
-    dots = ""
-    if len(points) <= 60:
-        dots = "".join(
-            f'<circle class="chart-dot" cx="{x}" cy="{y}" r="3"/>'
-            for x, y in (xy(p.t.timestamp(), p.avg) for p in points)
-        )
+        outline = [xy(p.t, p.max) for p in points] + [xy(p.t, p.min) for p in reversed(points)]
+        band = f'<polygon class="chart-band" points="{" ".join(outline)}"/>'
+    label = escape(f"{chart.meter.name}: {low:g} to {high:g} {chart.meter.unit}")
     svg = (
-        f'<svg class="chart" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" aria-label="{title}: '
-        f'{_fmt(low)} to {_fmt(high)} {unit}">'
-        f'<line class="chart-axis" x1="{PAD_X}" y1="{HEIGHT - PAD_Y}" x2="{WIDTH - PAD_X}" '
-        f'y2="{HEIGHT - PAD_Y}"/>'
-        f"{band}"
-        f'<polyline class="chart-line" points="{line}"/>'
-        f"{dots}"
-        f'<text class="chart-label" x="{PAD_X}" y="14">{_fmt(high)} {unit}</text>'
-        f'<text class="chart-label" x="{PAD_X}" y="{HEIGHT - 6}">{_fmt(low)} {unit} · '
-        f"{chart.since:%d %b}</text>"
-        f'<text class="chart-label" x="{WIDTH - PAD_X}" y="{HEIGHT - 6}" text-anchor="end">'
-        f"{chart.until:%d %b %Y}</text>"
-        "</svg>"
+        f'<svg class="chart" viewBox="0 0 {WIDTH} {HEIGHT}" preserveAspectRatio="none" '
+        f'role="img" aria-label="{label}">'
+        f'<line class="chart-axis" x1="0" y1="{HEIGHT - 1}" x2="{WIDTH}" y2="{HEIGHT - 1}"/>'
+        f'{band}<polyline class="chart-line" points="{line}"/></svg>'
     )
-    return mark_safe(svg)  # noqa: S308 - numbers we formatted and escaped text only
+    return Chart(
+        svg=mark_safe(svg),  # noqa: S308 - numbers we formatted and escaped text only
+        low=low,
+        high=high,
+        start=start,
+        end=end,
+        count=sum(p.n for p in points),
+    )

@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from assets import selectors, services
-from assets.charts import reading_chart_svg
+from assets.charts import reading_chart
 from assets.models import AssetStatus, Criticality, MeterKind
 from assets.services._common import MANAGER_ROLES
 from fieldops.errors import DomainError, NotFound, ValidationFailed
@@ -100,7 +100,7 @@ def asset_list(request: HttpRequest) -> HttpResponse:
 def asset_detail(request: HttpRequest, asset_id: str) -> HttpResponse:
     asset = selectors.asset_get(organization_id=_org(request), asset_id=asset_id)
     meters = list(asset.meters.order_by("name"))
-    charts = {m.pk: reading_chart_svg(selectors.meter_chart(m)) for m in meters}
+    charts = {m.pk: reading_chart(selectors.meter_chart(m)) for m in meters}
     context = {
         "asset": asset,
         "locations": [*selectors.location_ancestors(asset.location), asset.location]
