@@ -16,7 +16,7 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
 
-def _fernet() -> MultiFernet:
+def fernet() -> MultiFernet:
     configured = os.environ.get("FIELDOPS_CREDENTIALS_KEY", "").strip()
     if configured:
         try:
@@ -33,14 +33,14 @@ def _fernet() -> MultiFernet:
 def encrypt_credentials(credentials: dict[str, Any]) -> str:
     if not credentials:
         return ""
-    return _fernet().encrypt(json.dumps(credentials, sort_keys=True).encode()).decode()
+    return fernet().encrypt(json.dumps(credentials, sort_keys=True).encode()).decode()
 
 
 def decrypt_credentials(token: str) -> dict[str, Any]:
     if not token:
         return {}
     try:
-        return json.loads(_fernet().decrypt(token.encode()))
+        return json.loads(fernet().decrypt(token.encode()))
     except InvalidToken:
         # Wrong or rotated-away key: behave as if no credentials were stored.
         return {}

@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -57,6 +58,11 @@ class RetryLater(Exception):
     def __init__(self, delay: float):
         self.delay = delay
         super().__init__(f"retry in {delay:.0f}s")
+
+
+def unified_id(connection: Connection, entity: str, remote_id: str) -> uuid.UUID:
+    """The record's FieldOps id: the same whether it is read live or from the synced copy."""
+    return uuid.uuid5(connection.public_id, f"{entity}/{remote_id}")
 
 
 def payload_hash(unified: dict[str, Any]) -> str:
@@ -198,6 +204,7 @@ def upsert_records(*, run: SyncRun, records: list[RemoteRecord]) -> dict[str, in
         if ref is None:
             new_refs.append(
                 ExternalReference(
+                    public_id=unified_id(connection, run.entity, remote_id),
                     organization_id=connection.organization_id,
                     connection=connection,
                     system=connection.system,
