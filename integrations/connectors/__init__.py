@@ -3,7 +3,8 @@
 Importing this package registers every connector with ``base.register``.
 """
 
+from integrations.connectors.business_central.connector import BusinessCentralConnector
 from integrations.connectors.sap_s4hana.connector import SapS4HanaConnector
 from integrations.connectors.tryton.connector import TrytonConnector
 
-__all__ = ["SapS4HanaConnector", "TrytonConnector"]
+__all__ = ["BusinessCentralConnector", "SapS4HanaConnector", "TrytonConnector"]

@@ -1,0 +1,66 @@
+"""Each ERP fault against each simulated connector: 429 with Retry-After, 503, timeout,
+malformed body, 401 — the same classification whatever the wire format."""
+
+import pytest
+
+from integrations.connectors.errors import AuthFailed, MalformedResponse, Timeout, Unavailable
+from tests.integrations import sap_data, test_business_central_connector, test_sap_connector
+
+CONNECTORS = {
+    "sap_s4hana": (lambda: sap_data.seeded(), test_sap_connector.make, "assets"),
+    "business_central": (
+        lambda: test_business_central_connector.seeded(),
+        test_business_central_connector.make,
+        "parts",
+    ),
+}
+
+
+def read(system, faults, sleeps=None):
+    sim_factory, make, entity = CONNECTORS[system]
+    sim = sim_factory()
+    connector = make(sim)
+    if sleeps is not None:
+        connector.http.sleep = sleeps.append
+    connector.check() if system == "business_central" else None  # token first
+    sim.faults = list(faults)
+    return connector.list_page(entity, since=None, cursor=None, page_size=50)
+
+
+@pytest.mark.parametrize("system", CONNECTORS)
+def test_429_retry_after_is_waited_then_the_call_succeeds(system):
+    sleeps = []
+    page = read(system, [("429", 4)], sleeps)
+    assert page.records
+    assert sleeps == [4.0]
+
+
+@pytest.mark.parametrize("system", CONNECTORS)
+def test_503_is_retried(system):
+    sleeps = []
+    assert read(system, ["503", ("503", 1)], sleeps).records
+    assert len(sleeps) == 2
+
+
+@pytest.mark.parametrize("system", CONNECTORS)
+def test_persistent_5xx_is_unavailable(system):
+    with pytest.raises(Unavailable):
+        read(system, ["500"] * 4)
+
+
+@pytest.mark.parametrize("system", CONNECTORS)
+def test_timeouts_are_timeouts(system):
+    with pytest.raises(Timeout):
+        read(system, ["timeout"] * 4)
+
+
+@pytest.mark.parametrize("system", CONNECTORS)
+def test_malformed_body_is_not_retried(system):
+    with pytest.raises(MalformedResponse):
+        read(system, ["malformed"])
+
+
+@pytest.mark.parametrize("system", CONNECTORS)
+def test_401_is_auth_failed(system):
+    with pytest.raises(AuthFailed):
+        read(system, ["401"])
