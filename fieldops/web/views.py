@@ -40,8 +40,6 @@ def _placeholder(title: str, lead: str):
     return view
 
 
-my_work = _placeholder("My work", "Your assigned jobs for today will be listed here.")
-board = _placeholder("Dispatch board", "New and unassigned work will appear here, live.")
 dashboard = _placeholder("Dashboard", "Backlog, SLA and maintenance figures will appear here.")
 
 

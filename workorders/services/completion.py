@@ -11,9 +11,13 @@ def completion_problems(work_order: WorkOrder) -> dict[str, str]:
     if not work_order.resolution_notes.strip():
         problems["resolution_notes"] = "Describe what was done."
     if work_order.work_type in FAILURE_ANALYSIS_TYPES:
-        for field in ("failure_code", "cause", "remedy"):
+        for field, label in (
+            ("failure_code", "failure code"),
+            ("cause", "cause"),
+            ("remedy", "remedy"),
+        ):
             if not getattr(work_order, field).strip():
-                problems[field] = "Required for corrective work."
+                problems[field] = f"Record the {label} (corrective work)."
     for item in work_order.checklist.prefetch_related("answers", "photos"):
         answers = list(item.answers.all())
         latest = answers[-1] if answers else None
