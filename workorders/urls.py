@@ -1,6 +1,7 @@
 from django.urls import path
 
 from workorders.views import detail, files, office
+from workorders.views import requests as request_views
 
 app_name = "workorders"
 urlpatterns = [
@@ -26,4 +27,14 @@ urlpatterns = [
         detail.follow_up,
         name="follow-up",
     ),
+    # requests: the no-login QR form, its status page, the dispatcher's triage (requests.py)
+    path("r/<uuid:asset_id>/", request_views.request_form, name="request-form"),
+    path("r/thanks/<str:token>/", request_views.request_thanks, name="request-thanks"),
+    path("r/status/<str:token>/", request_views.request_status, name="request-status"),
+    path("requests/", request_views.request_triage, name="requests"),
+    path(
+        "requests/<uuid:request_id>/approve/", request_views.request_approve, name="request-approve"
+    ),
+    path("requests/<uuid:request_id>/reject/", request_views.request_reject, name="request-reject"),
+    path("requests/<uuid:request_id>/photo/", request_views.request_photo, name="request-photo"),
 ]

@@ -1,0 +1,215 @@
+"""Reported problems: the no-login QR form a passer-by fills in on their phone, the status page
+they follow it on, and the dispatcher's triage page that approves or rejects."""
+
+from uuid import UUID
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import FileResponse, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import NoReverseMatch, reverse
+from django.views.decorators.http import require_http_methods, require_POST
+
+from assets.models import Asset
+from fieldops.errors import (
+    DomainError,
+    NotFound,
+    PermissionDenied,
+    RateLimitExceeded,
+    ValidationFailed,
+)
+from fieldops.pagination import cursor_paginate
+from fieldops.uploads import check_upload
+from workorders import services
+from workorders.models import Priority, Request, RequestStatus
+from workorders.selectors import request_get_for_member, requests_for
+from workorders.services._common import MANAGERS
+
+FORM_FIELDS = ("description", "reporter_name", "reporter_contact")
+HONEYPOT = "website"
+TRIAGE_PAGE_SIZE = 25
+# What the service's spam verdicts mean to the person in front of the form.
+FORM_PROBLEMS = {
+    "spam": "We could not accept this report. Please wait a moment and send it again.",
+    "expired": "This form was open too long. Check your text and send it again.",
+}
+
+
+def _form_context(asset: Asset, form: dict[str, str], errors: dict[str, str]) -> dict:
+    return {
+        "asset": asset,
+        "form": form,
+        "errors": errors,
+        "form_problem": FORM_PROBLEMS.get(errors.get("form", ""), errors.get("form", "")),
+        "form_token": services.request_form_token(),
+        "honeypot": HONEYPOT,
+    }
+
+
+@require_http_methods(["GET", "POST"])
+def request_form(request: HttpRequest, asset_id: UUID) -> HttpResponse:
+    """The page an asset's QR label leads a passer-by to: no account needed."""
+    asset = get_object_or_404(Asset.objects.select_related("location"), public_id=asset_id)
+    form = dict.fromkeys(FORM_FIELDS, "")
+    if request.method == "GET":
+        return render(request, "workorders/requests/form.html", _form_context(asset, form, {}))
+    form = {name: request.POST.get(name, "") for name in FORM_FIELDS}
+    try:
+        photo_file = request.FILES.get("photo")
+        photo = check_upload(photo_file, field="photo", images_only=True) if photo_file else None
+        submitted = services.request_submit_anonymous(
+            asset=asset,
+            photo=photo,
+            client_address=request.META.get("REMOTE_ADDR", ""),
+            form_token=request.POST.get("form_token", ""),
+            honeypot=request.POST.get(HONEYPOT, ""),
+            **form,
+        )
+    except RateLimitExceeded as exc:
+        response = render(
+            request,
+            "workorders/requests/rate_limited.html",
+            {"asset": asset, "retry_minutes": max(1, round(exc.retry_after / 60))},
+            status=429,
+        )
+        response["Retry-After"] = str(exc.retry_after)
+        return response
+    except ValidationFailed as exc:
+        errors = {field: str(problem) for field, problem in exc.details.items()}
+        if not errors:
+            errors["form"] = exc.message
+        context = _form_context(asset, form, errors)
+        return render(request, "workorders/requests/form.html", context, status=422)
+    return redirect("workorders:request-thanks", token=submitted.status_token)
+
+
+def request_thanks(request: HttpRequest, token: str) -> HttpResponse:
+    submitted = get_object_or_404(Request.objects.select_related("asset"), status_token=token)
+    return render(request, "workorders/requests/thanks.html", {"submitted": submitted})
+
+
+def request_status(request: HttpRequest, token: str) -> HttpResponse:
+    """The requester's view: waiting, approved (with the work order's number) or rejected with
+    the reason. The unguessable token is the only key; nothing else of the organisation shows."""
+    submitted = get_object_or_404(
+        Request.objects.select_related("asset", "work_order"), status_token=token
+    )
+    response = render(request, "workorders/requests/status.html", {"submitted": submitted})
+    response["Cache-Control"] = "no-store"
+    response["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+# --- The dispatcher's triage -----------------------------------------------------------------
+
+
+def _require_manager(request: HttpRequest) -> None:
+    if request.membership is None or request.membership.role not in MANAGERS:
+        raise PermissionDenied("Only dispatchers, supervisors and admins triage requests.")
+
+
+def _triage(
+    request: HttpRequest,
+    *,
+    refused: Request | None = None,
+    problems: dict[str, str] | None = None,
+    typed: dict[str, str] | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    organization_id = request.membership.organization_id
+    new = requests_for(organization_id).filter(status=RequestStatus.NEW)
+    page = cursor_paginate(
+        new, cursor=request.GET.get("cursor") or None, limit=TRIAGE_PAGE_SIZE, keys=("-id",)
+    )
+    rows = []
+    for item in page.items:
+        mine = refused is not None and item.pk == refused.pk
+        rows.append(
+            {
+                "request": item,
+                "errors": problems if mine else {},
+                "typed": typed if mine else {},
+            }
+        )
+    shown = refused is not None and any(row["errors"] for row in rows)
+    decided = requests_for(organization_id).exclude(status=RequestStatus.NEW)
+    context = {
+        "rows": rows,
+        "next_cursor": page.next_cursor,
+        "first_page": not request.GET.get("cursor"),
+        "decided": list(decided.order_by("-decided_at", "-id")[:10]),
+        "priorities": Priority.choices,
+        "default_priority": Priority.MEDIUM,
+        "top_error": (problems or {}).get("form", "") if refused and not shown else "",
+    }
+    return render(request, "workorders/requests/triage.html", context, status=status)
+
+
+@login_required
+def request_triage(request: HttpRequest) -> HttpResponse:
+    _require_manager(request)
+    return _triage(request)
+
+
+def _work_order_url(reference: str) -> str:
+    try:
+        return reverse("workorders:detail", args=[reference])
+    except NoReverseMatch:  # the office pages are wired separately; the path is fixed
+        return f"/work-orders/{reference}/"
+
+
+@login_required
+@require_POST
+def request_approve(request: HttpRequest, request_id: UUID) -> HttpResponse:
+    _require_manager(request)
+    found = request_get_for_member(request.membership, request_id)
+    typed = {"priority": request.POST.get("priority", ""), "title": request.POST.get("title", "")}
+    try:
+        work_order = services.request_approve(
+            membership=request.membership,
+            request=found,
+            priority=typed["priority"],
+            title=typed["title"],
+        )
+    except ValidationFailed as exc:
+        return _refused(request, found, exc, typed)
+    messages.success(request, f"Approved as {work_order.reference}.")
+    return redirect(_work_order_url(work_order.reference))
+
+
+@login_required
+@require_POST
+def request_reject(request: HttpRequest, request_id: UUID) -> HttpResponse:
+    _require_manager(request)
+    found = request_get_for_member(request.membership, request_id)
+    typed = {"reason": request.POST.get("reason", "")}
+    try:
+        services.request_reject(
+            membership=request.membership, request=found, reason=typed["reason"]
+        )
+    except ValidationFailed as exc:
+        return _refused(request, found, exc, typed)
+    messages.success(request, "Request rejected; the requester sees your reason.")
+    return redirect("workorders:requests")
+
+
+def _refused(
+    request: HttpRequest, found: Request, exc: DomainError, typed: dict[str, str]
+) -> HttpResponse:
+    problems = {field: str(problem) for field, problem in exc.details.items()}
+    if "status" in problems or not problems:  # e.g. decided meanwhile by someone else
+        problems = {"form": exc.message}
+    return _triage(request, refused=found, problems=problems, typed=typed, status=exc.status)
+
+
+@login_required
+def request_photo(request: HttpRequest, request_id: UUID) -> FileResponse:
+    if request.membership is None:
+        raise NotFound()
+    found = request_get_for_member(request.membership, request_id)
+    if not found.photo:
+        raise NotFound()
+    response = FileResponse(found.photo.open("rb"), content_type=found.photo_content_type)
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, max-age=3600"
+    return response
