@@ -1,6 +1,6 @@
 from django.urls import path
 
-from workorders.views import detail, files, office
+from workorders.views import detail, files, fragments, office, reports
 from workorders.views import requests as request_views
 
 app_name = "workorders"
@@ -37,4 +37,12 @@ urlpatterns = [
     ),
     path("requests/<uuid:request_id>/reject/", request_views.request_reject, name="request-reject"),
     path("requests/<uuid:request_id>/photo/", request_views.request_photo, name="request-photo"),
+    # the printable service report (reports.py) and the asset page's work fragment (fragments.py)
+    path("work-orders/<str:number>/report/", reports.service_report, name="report"),
+    path(
+        "work-orders/<str:number>/report/signature/<uuid:signature_id>/",
+        reports.signature_image,
+        name="report-signature",
+    ),
+    path("assets/<uuid:asset_id>/work/", fragments.asset_work, name="asset-work"),
 ]
