@@ -1,6 +1,8 @@
 """Send small "changed" notices to the sockets that show an event; clients re-fetch fragments."""
 
+import asyncio
 import logging
+from concurrent.futures import ThreadPoolExecutor
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
@@ -23,5 +25,17 @@ def broadcast_event(event: Event) -> None:
     if layer is None:
         return
     message = {"type": "event.notice", "event": event.payload()}
-    for group in groups_for_event(event):
-        async_to_sync(layer.group_send)(group, message)
+
+    async def send_all() -> None:
+        for group in groups_for_event(event):
+            await layer.group_send(group, message)
+
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        async_to_sync(send_all)()
+        return
+    # Sync code called from a thread that runs an event loop cannot block on it; send from a
+    # helper thread and wait, so the notice still goes out before we return.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pool.submit(async_to_sync(send_all)).result(timeout=10)

@@ -98,3 +98,15 @@ async def test_event_of_a_rolled_back_transaction_is_never_sent(dispatcher):
 def test_unknown_event_type_is_refused(organization):
     with pytest.raises(ValueError, match="catalogue"):
         publish_event("workorder.exploded", organization_id=organization.pk, data={})
+
+
+async def test_sync_publisher_inside_a_running_loop_still_delivers(dispatcher, monkeypatch):
+    """Sync code called from an event-loop thread (as a Playwright-driven test does, with
+    DJANGO_ALLOW_ASYNC_UNSAFE) cannot block on that loop; the notice must go out all the same."""
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    communicator, _, _ = await connect(dispatcher)
+    await communicator.receive_json_from()
+    event = publish(dispatcher.organization)  # plain sync call, on this loop's thread
+    received = await communicator.receive_json_from(timeout=3)
+    assert received["event"]["id"] == event.id
+    await communicator.disconnect()

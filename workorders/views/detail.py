@@ -17,7 +17,7 @@ from django.utils.dateparse import parse_datetime
 from django.views.decorators.http import require_POST
 
 from fieldops.accounts.models import Membership, Role
-from fieldops.errors import DomainError, VersionConflict
+from fieldops.errors import DomainError, ValidationFailed, VersionConflict
 from fieldops.uploads import check_upload
 from workorders import services
 from workorders.models import ChangeSource, Part, Status, TimeKind, WorkOrder
@@ -357,6 +357,11 @@ def attachment_add(request: HttpRequest, number: str) -> HttpResponse:
 @require_POST
 def signature_add(request: HttpRequest, number: str) -> HttpResponse:
     def run(membership: Membership, work_order: WorkOrder) -> str:
+        if "image" not in request.FILES:
+            raise ValidationFailed(
+                "Ask the customer to sign in the box first.",
+                details={"image": "Sign in the box first."},
+            )
         image = check_upload(request.FILES.get("image"), field="image", images_only=True)
         signature, _ = services.signature_add(
             membership=membership,
