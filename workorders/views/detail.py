@@ -221,7 +221,7 @@ def time_start(request: HttpRequest, number: str) -> HttpResponse:
             started_at=timezone.now(),
             client_id=_client_id(request),
         )
-        return f"{TimeKind(kind).label if kind in TimeKind.values else 'Time'} clock started."
+        return f"{TimeKind(kind).label if kind in TimeKind.values else 'Time'} timer started."
 
     return _act(request, number, run)
 
@@ -232,9 +232,9 @@ def time_stop(request: HttpRequest, number: str) -> HttpResponse:
     def run(membership: Membership, work_order: WorkOrder) -> str:
         entry = work_order.time_entries.filter(technician=membership, ended_at__isnull=True).first()
         if entry is None:
-            return "No clock was running."
+            return "No timer was running."
         entry = services.time_entry_stop(membership=membership, entry=entry)
-        return f"Clock stopped: {entry.minutes} min of {entry.get_kind_display().lower()}."
+        return f"Timer stopped: {entry.minutes} min of {entry.get_kind_display().lower()}."
 
     return _act(request, number, run)
 
