@@ -10,6 +10,9 @@ from fieldops.realtime.api import router as realtime_router
 from fieldops.throttling import ActorRateThrottle, AddressRateThrottle
 from integrations.api import router as integrations_router
 from workorders.api import router as workorders_router
+from workorders.dispatch.api import router as dispatch_router
+from workorders.maintenance.api import router as maintenance_router
+from workorders.offline.api import router as offline_router
 
 api = NinjaAPI(
     title="FieldOps API",
@@ -28,4 +31,7 @@ api.add_router("/", accounts_router)
 api.add_router("/system", realtime_router)
 api.add_router("/", assets_router)
 api.add_router("/", workorders_router)
+api.add_router("/", maintenance_router)
+api.add_router("/", dispatch_router)
+api.add_router("/sync", offline_router)
 api.add_router("/integrations", integrations_router)

@@ -43,6 +43,9 @@ INSTALLED_APPS = [
     "fieldops.web",
     "assets",
     "workorders",
+    "workorders.maintenance",
+    "workorders.dispatch",
+    "workorders.offline",
     "integrations",
 ]
 if EMBEDDED:

@@ -35,6 +35,9 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("", include("assets.urls")),
     path("", include("workorders.urls")),
+    path("", include("workorders.maintenance.urls")),
+    path("", include("workorders.dispatch.urls")),
+    path("", include("workorders.offline.urls")),
     path("integrations/", include("integrations.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class DispatchConfig(AppConfig):
+    name = "workorders.dispatch"
+    label = "dispatch"
+    verbose_name = "Workforce and dispatch"
