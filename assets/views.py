@@ -280,4 +280,12 @@ def asset_import(request: HttpRequest) -> HttpResponse:
 @member_view
 def location_tree(request: HttpRequest) -> HttpResponse:
     locations = selectors.location_tree(organization_id=_org(request))
+    # Each location counts the assets of its whole subtree, as the list filter does.
+    totals = {loc.pk: 0 for loc in locations}
+    for loc in locations:
+        for pk in [*loc.ancestor_ids(), loc.pk]:
+            if pk in totals:
+                totals[pk] += loc.asset_count
+    for loc in locations:
+        loc.subtree_count = totals[loc.pk]
     return render(request, "assets/locations.html", {"locations": locations})
