@@ -86,6 +86,17 @@ class SapSimulator(Simulator):
             return self.error(404, "Resource not found")
         return self._list(request, path)
 
+    def _sorted(self, path: str) -> list[dict]:
+        # Sorted once per version of the list (the benchmark pages through 100,000 rows).
+        source = self.rows[path]
+        key = (id(source), len(source))
+        cached = getattr(self, "_sort_cache", {}).get(path)
+        if cached and cached[0] == key:
+            return cached[1]
+        ordered = sorted(source, key=lambda r: (_ms(r["LastChangeDateTime"]), r[SETS[path]]))
+        self._sort_cache = {**getattr(self, "_sort_cache", {}), path: (key, ordered)}
+        return ordered
+
     def _entity(self, path: str, row: dict) -> dict:
         body = {"__metadata": {"uri": f"{path}('{row[SETS[path]]}')", "type": "x"}, **row}
         if "to_PurchaseOrderItem" in row:
@@ -94,7 +105,7 @@ class SapSimulator(Simulator):
 
     def _list(self, request: httpx.Request, path: str) -> httpx.Response:
         query = {k: v[0] for k, v in parse_qs(urlsplit(str(request.url)).query).items()}
-        rows = sorted(self.rows[path], key=lambda r: (r["LastChangeDateTime"], r[SETS[path]]))
+        rows = self._sorted(path)
         match = FILTER_RE.search(query.get("$filter", ""))
         if match:
             since = datetime.fromisoformat(match.group(1).replace("Z", "+00:00"))
