@@ -1,0 +1,199 @@
+"""Dispatch writes: assigning against the skill and shift rules, planning a job into a lane,
+and what technicians' phones report (device state, position, status)."""
+
+from datetime import datetime, timedelta
+from decimal import Decimal
+from uuid import UUID
+
+from django.db import transaction
+from django.utils import timezone
+
+from fieldops.accounts.models import Membership, Role
+from fieldops.errors import PermissionDenied, ValidationFailed
+from workorders.dispatch.models import (
+    AssignmentOverride,
+    DeviceState,
+    TechnicianProfile,
+    TechnicianStatus,
+)
+from workorders.dispatch.selectors import (
+    DEFAULT_JOB_MINUTES,
+    assignment_problems,
+    org_zone,
+    technicians_for,
+    window_for,
+)
+from workorders.models import ChangeSource, WorkOrder
+from workorders.services import work_order_assign, work_order_update
+
+DEVICE_CLOCK_AHEAD = timedelta(minutes=5)
+
+
+class OverrideRequired(ValidationFailed):
+    """The assignment breaks a skill or shift rule; repeat it with ``override`` and a reason."""
+
+    code = "OVERRIDE_REQUIRED"
+    status = 409
+    default_message = "Assigning this needs an override and a reason."
+
+
+def dispatch_assign(
+    *,
+    membership: Membership,
+    work_order: WorkOrder,
+    technician_ids: list[UUID],
+    expected_version: int | None,
+    start: datetime | None = None,
+    override: bool = False,
+    override_reason: str = "",
+    source: str = ChangeSource.WEB,
+) -> WorkOrder:
+    """Assign (and, with ``start``, plan) a work order. A technician without the required skill
+    (or whose certification for it expired), or off shift / on time off in the planned window,
+    needs ``override=True`` and a reason; each such override is recorded."""
+    if membership.role not in (Role.DISPATCHER, Role.ADMIN):
+        raise PermissionDenied()
+    if start is not None and timezone.is_naive(start):
+        raise ValidationFailed(details={"start": "Give a time zone."})
+    reason = (override_reason or "").strip()
+    if len(reason) > 500:
+        raise ValidationFailed(details={"override_reason": "At most 500 characters."})
+    wanted = set(technician_ids)
+    technicians = [t for t in technicians_for(membership.organization_id) if t.public_id in wanted]
+    window = window_for(work_order, now=timezone.now(), start=start)
+    zone = org_zone(membership)
+    problems = {
+        t: found
+        for t in technicians
+        if (found := assignment_problems(t, work_order, window=window, zone=zone))
+    }
+    if problems and not (override and reason):
+        details = {str(t.public_id): [text for _, text in found] for t, found in problems.items()}
+        if override:
+            raise ValidationFailed(
+                details={"override_reason": "Say why the rule is overridden.", **details}
+            )
+        raise OverrideRequired(
+            "; ".join(text for found in problems.values() for _, text in found),
+            details=details,
+        )
+    with transaction.atomic():
+        work_order = work_order_assign(
+            membership=membership,
+            work_order=work_order,
+            technician_ids=list(technician_ids),
+            expected_version=expected_version,
+            source=source,
+        )
+        if start is not None and start != work_order.scheduled_start:
+            minutes = work_order.estimated_minutes or DEFAULT_JOB_MINUTES
+            work_order = work_order_update(
+                membership=membership,
+                work_order=work_order,
+                expected_version=work_order.version,
+                changes={
+                    "scheduled_start": start,
+                    "scheduled_end": start + timedelta(minutes=minutes),
+                },
+                source=source,
+            )
+        AssignmentOverride.objects.bulk_create(
+            AssignmentOverride(
+                organization_id=membership.organization_id,
+                work_order=work_order,
+                technician=technician,
+                overridden_by=membership,
+                problems=[code for code, _ in found],
+                reason=reason,
+            )
+            for technician, found in problems.items()
+        )
+    return work_order
+
+
+def device_state_record(
+    *, membership: Membership, device_id: str, pending: int, synced_at: datetime | None
+) -> DeviceState:
+    """What a technician's phone last reported through sync; called by the offline sync."""
+    device_id = (device_id or "").strip()
+    if not device_id or len(device_id) > 100:
+        raise ValidationFailed(details={"device_id": "Between 1 and 100 characters."})
+    if pending < 0:
+        raise ValidationFailed(details={"pending": "Zero or more."})
+    now = timezone.now()
+    if synced_at is not None:
+        if timezone.is_naive(synced_at):
+            raise ValidationFailed(details={"synced_at": "Give a time zone."})
+        synced_at = min(synced_at, now)  # a fast device clock must not look "fresher" than now
+    with transaction.atomic():
+        state, _ = DeviceState.objects.select_for_update().get_or_create(
+            membership=membership,
+            device_id=device_id,
+            defaults={"organization_id": membership.organization_id},
+        )
+        # Reports can arrive out of order (a retried request): never move the sync time back.
+        if synced_at is not None and (
+            state.last_synced_at is None or synced_at >= state.last_synced_at
+        ):
+            state.last_synced_at = synced_at
+            state.pending_changes = pending
+        elif synced_at is None:
+            state.pending_changes = pending
+        state.save()
+    return state
+
+
+def _own_profile(membership: Membership) -> TechnicianProfile:
+    if membership.role != Role.TECHNICIAN:
+        raise PermissionDenied("Only technicians report their own position and status.")
+    profile, _ = TechnicianProfile.objects.get_or_create(
+        membership=membership, defaults={"organization_id": membership.organization_id}
+    )
+    return profile
+
+
+def technician_position_report(
+    *,
+    membership: Membership,
+    latitude: float | None,
+    longitude: float | None,
+    consent: bool,
+    at: datetime | None = None,
+) -> TechnicianProfile:
+    """The phone's position while the app is open. Without consent nothing is kept, and
+    withdrawing consent forgets the last position at once."""
+    with transaction.atomic():
+        profile = _own_profile(membership)
+        profile = TechnicianProfile.objects.select_for_update().get(pk=profile.pk)
+        profile.location_consent = consent
+        if not consent:
+            profile.last_latitude = profile.last_longitude = profile.last_position_at = None
+        else:
+            if latitude is None or longitude is None:
+                raise ValidationFailed(details={"latitude": "Send both coordinates."})
+            if not (-90 <= latitude <= 90 and -180 <= longitude <= 180):
+                raise ValidationFailed(details={"latitude": "Not a position on Earth."})
+            now = timezone.now()
+            profile.last_latitude = Decimal(f"{latitude:.6f}")
+            profile.last_longitude = Decimal(f"{longitude:.6f}")
+            profile.last_position_at = min(at or now, now + DEVICE_CLOCK_AHEAD)
+        profile.save()
+    return profile
+
+
+def technician_status_set(*, membership: Membership, technician: Membership, status: str):
+    """A technician sets their own status; a dispatcher may set anyone's in the organisation."""
+    if status not in TechnicianStatus.values:
+        raise ValidationFailed(details={"status": f"One of: {', '.join(TechnicianStatus.values)}."})
+    if technician.organization_id != membership.organization_id:
+        raise PermissionDenied()
+    own = membership.pk == technician.pk
+    if not own and membership.role not in (Role.DISPATCHER, Role.ADMIN):
+        raise PermissionDenied()
+    with transaction.atomic():
+        profile, _ = TechnicianProfile.objects.select_for_update().get_or_create(
+            membership=technician, defaults={"organization_id": technician.organization_id}
+        )
+        profile.status = status
+        profile.save(update_fields=["status", "updated_at"])
+    return profile
