@@ -155,9 +155,9 @@ def sync_run_execute(*, run_id: int, connector: Connector | None = None) -> Sync
 
 def _apply_page(run: SyncRun, checkpoint: SyncCheckpoint, page: Page) -> None:
     with transaction.atomic():
-        counts = upsert_records(run=run, records=page.records)
-        failed = len(page.failures)
         errors = [{"remote_id": f.remote_id, "error": f.error} for f in page.failures]
+        counts = upsert_records(run=run, records=page.records, errors=errors)
+        failed = len(page.failures) + counts["failed"]
         watermark = checkpoint.pending_watermark
         for record in page.records:
             moment = record.unified.remote_updated_at
@@ -180,10 +180,14 @@ def _apply_page(run: SyncRun, checkpoint: SyncCheckpoint, page: Page) -> None:
         SyncRun.objects.filter(pk=run.pk).update(**updates)
 
 
-def upsert_records(*, run: SyncRun, records: list[RemoteRecord]) -> dict[str, int]:
+def upsert_records(
+    *, run: SyncRun, records: list[RemoteRecord], errors: list[dict[str, str]] | None = None
+) -> dict[str, int]:
     """Idempotent upsert of one page through the external-reference table (in the caller's
-    transaction). Unchanged records write nothing, except the seen-mark of a full run."""
-    counts = {"created": 0, "updated": 0, "unchanged": 0}
+    transaction). Unchanged records write nothing, except the seen-mark of a full run. Records
+    the local services refuse are counted as failed and described in ``errors``."""
+    counts = {"created": 0, "updated": 0, "unchanged": 0, "failed": 0}
+    errors = errors if errors is not None else []
     if not records:
         return counts
     connection = run.connection
@@ -219,7 +223,9 @@ def upsert_records(*, run: SyncRun, records: list[RemoteRecord]) -> dict[str, in
                     updated_at=now,
                 )
             )
-        elif ref.payload_hash == digest and not (ref.is_deleted and not record.unified.is_deleted):
+        elif (
+            ref.payload_hash == digest and not (ref.is_deleted and not record.unified.is_deleted)
+        ) or _stale(ref, record):
             unchanged_ids.append(ref.pk)
         else:
             ref.payload_hash = digest
@@ -262,14 +268,35 @@ def upsert_records(*, run: SyncRun, records: list[RemoteRecord]) -> dict[str, in
     if unchanged_ids and run.full:
         ExternalReference.objects.filter(pk__in=unchanged_ids).update(last_seen_run=run)
     touched = new_refs + changed_refs
+    failures: dict[int, str] = {}
     if touched:
-        local.upsert(
+        failures = local.upsert(
             entity=run.entity,
             connection=connection,
             items=[(ref, by_id[ref.remote_id][0].unified) for ref in touched],
         )
-    counts.update(created=len(new_refs), updated=len(changed_refs), unchanged=len(unchanged_ids))
+    if failures:
+        # Kept in the synced cache, but with no hash: the next run applies it again.
+        ExternalReference.objects.filter(pk__in=list(failures)).update(payload_hash="")
+    counts.update(
+        created=sum(1 for ref in new_refs if ref.pk not in failures),
+        updated=sum(1 for ref in changed_refs if ref.pk not in failures),
+        unchanged=len(unchanged_ids),
+        failed=len(failures),
+    )
+    errors.extend(
+        {"remote_id": ref.remote_id, "error": failures[ref.pk]}
+        for ref in touched
+        if ref.pk in failures
+    )
     return counts
+
+
+def _stale(ref: ExternalReference, record: RemoteRecord) -> bool:
+    """An older version of a record than the one already applied (a late webhook, a replayed
+    page): stale never overwrites newer."""
+    moment = record.unified.remote_updated_at
+    return bool(moment and ref.remote_updated_at and moment < ref.remote_updated_at)
 
 
 def _insert(model: type[Model], rows: list[Model]) -> None:
