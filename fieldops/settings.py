@@ -182,7 +182,19 @@ else:
         "store_processed": False,
     }
 CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
-CELERY_BEAT_SCHEDULE: dict[str, dict] = {}
+CELERY_BEAT_SCHEDULE: dict[str, dict] = {
+    # PM: every 15 minutes, so a due date in any organisation's time zone opens soon after
+    # local midnight (the pass is idempotent; a fixed number of queries to scan).
+    "maintenance-generate-due": {
+        "task": "workorders.maintenance.tasks.plans_generate_due_task",
+        "schedule": 15 * 60.0,
+    },
+    # Condition rules run on each reading event; this catches readings whose event was lost.
+    "maintenance-rules-backstop": {
+        "task": "workorders.maintenance.tasks.rules_evaluate_stale_task",
+        "schedule": 10 * 60.0,
+    },
+}
 
 # --- Auth ---------------------------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [
