@@ -8,10 +8,11 @@ from datetime import date, datetime, timedelta
 
 from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
 from assets.models import Location
 from fieldops.accounts.models import Membership, Role
-from fieldops.errors import NotFound
+from fieldops.errors import NotFound, ValidationFailed
 from workorders.dispatch.geo import Point, haversine_km, point
 from workorders.dispatch.models import (
     Certification,
@@ -34,6 +35,17 @@ def org_zone(membership: Membership) -> zoneinfo.ZoneInfo:
         return zoneinfo.ZoneInfo(membership.organization.time_zone)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
         return zoneinfo.ZoneInfo("UTC")
+
+
+def local_datetime(raw: str, zone) -> datetime | None:
+    """A datetime typed on a page or sent by a client; without an offset, the org's local time."""
+    raw = (raw or "").strip()
+    if not raw:
+        return None
+    parsed = parse_datetime(raw)
+    if parsed is None:
+        raise ValidationFailed(details={"start": "Pick a date and time."})
+    return parsed.replace(tzinfo=zone) if timezone.is_naive(parsed) else parsed
 
 
 def technicians_for(organization_id: int) -> QuerySet[Membership]:

@@ -23,7 +23,7 @@ from workorders.dispatch.selectors import (
     technicians_for,
     window_for,
 )
-from workorders.models import ChangeSource, WorkOrder
+from workorders.models import ChangeSource, Status, WorkOrder
 from workorders.services import work_order_assign, work_order_update
 
 DEVICE_CLOCK_AHEAD = timedelta(minutes=5)
@@ -77,20 +77,24 @@ def dispatch_assign(
             "; ".join(text for found in problems.values() for _, text in found),
             details=details,
         )
+    current = {a.membership.public_id for a in work_order.assignments.select_related("membership")}
     with transaction.atomic():
-        work_order = work_order_assign(
-            membership=membership,
-            work_order=work_order,
-            technician_ids=list(technician_ids),
-            expected_version=expected_version,
-            source=source,
-        )
+        # Moving a job within the same lane is a reschedule, not a new assignment.
+        if current != wanted or work_order.status == Status.NEW:
+            work_order = work_order_assign(
+                membership=membership,
+                work_order=work_order,
+                technician_ids=list(technician_ids),
+                expected_version=expected_version,
+                source=source,
+            )
+            expected_version = work_order.version
         if start is not None and start != work_order.scheduled_start:
             minutes = work_order.estimated_minutes or DEFAULT_JOB_MINUTES
             work_order = work_order_update(
                 membership=membership,
                 work_order=work_order,
-                expected_version=work_order.version,
+                expected_version=expected_version,
                 changes={
                     "scheduled_start": start,
                     "scheduled_end": start + timedelta(minutes=minutes),

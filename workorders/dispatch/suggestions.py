@@ -96,13 +96,13 @@ def _rank(technician, work_order, *, window: Window, zone, site, load, now) -> S
     shift = shift_check(technician, window, zone)
     if shift.ok:
         suggestion.score += ON_SHIFT if shift.recorded else 0
-        text = shift.text if window.planned or not shift.recorded else f"{shift.text} now"
+        text = shift.text if window.planned or not shift.recorded else f"Now: {shift.text}"
         add(Reason("availability", True, text))
     else:
         suggestion.score += TIME_OFF if shift.problem == "time_off" else OFF_SHIFT
         if window.planned:
             suggestion.needs_override.append(shift.problem)
-        add(Reason("availability", False, shift.text if window.planned else f"{shift.text} now"))
+        add(Reason("availability", False, shift.text if window.planned else f"Now: {shift.text}"))
     if load.clashes:
         suggestion.score += CLASH * len(load.clashes)
         add(Reason("availability", False, f"Booked then: {', '.join(load.clashes[:3])}"))

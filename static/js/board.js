@@ -1,0 +1,121 @@
+/* Dispatch board: live refresh on "changed" notices, drag-and-drop and keyboard planning.
+ * The socket only says *that* something changed (app.js turns it into fo:<type> events on
+ * <body>); the board then asks the server for its live part with `since`, and a 204 means the
+ * copy on screen is still current. A reconnect and a slow poll ask the same way, so a notice
+ * lost while offline is caught up by fetching. */
+(function () {
+  "use strict";
+  const board = document.querySelector("[data-board]");
+  if (!board || !window.htmx) return;
+  const panel = document.getElementById("plan-panel");
+  const planUrl = board.dataset.planUrl;
+  const POLL_MS = 30000;
+  let pending = null;
+  let inFlight = false;
+
+  function live() { return document.getElementById("board-live"); }
+
+  function refresh(reason) {
+    clearTimeout(pending);
+    // Bursts of notices (a whole crew re-planned) become one fetch.
+    pending = setTimeout(() => {
+      if (inFlight || board.classList.contains("is-dragging")) { refresh(reason); return; }
+      const current = live();
+      const params = new URLSearchParams(location.search);
+      if (current && current.dataset.asOf) params.set("since", current.dataset.asOf);
+      const focused = document.activeElement && document.activeElement.closest("[data-ref]");
+      inFlight = true;
+      htmx.ajax("GET", `${board.dataset.liveUrl}?${params}`, {
+        target: "#board-live", swap: "outerHTML", headers: { "HX-Target": "board-live" },
+      }).finally(() => {
+        inFlight = false;
+        board.dataset.refreshed = `${reason}:${Date.now()}`;
+        if (focused) {
+          const again = document.querySelector(`[data-ref="${focused.dataset.ref}"]`);
+          if (again) again.focus({ preventScroll: true });
+        }
+      });
+    }, 150);
+  }
+
+  ["workorder.created", "workorder.updated", "workorder.status_changed", "workorder.assigned"]
+    .forEach((type) => document.body.addEventListener(`fo:${type}`, () => refresh(type)));
+  document.body.addEventListener("fo:reconnected", () => refresh("reconnected"));
+  document.body.addEventListener("board:refresh", () => refresh("planned"));
+  setInterval(() => { if (!document.hidden) refresh("poll"); }, POLL_MS);
+  document.addEventListener("visibilitychange", () => { if (!document.hidden) refresh("visible"); });
+
+  // --- planning ---------------------------------------------------------------------------------
+  function post(values) {
+    htmx.ajax("POST", planUrl, { target: "#plan-panel", swap: "innerHTML", values });
+  }
+  function openPlan(ref) {
+    htmx.ajax("GET", `${planUrl}?wo=${encodeURIComponent(ref)}`, { target: "#plan-panel", swap: "innerHTML" });
+  }
+  function closePlan() {
+    const ref = panel.querySelector("input[name=wo]");
+    panel.innerHTML = "";
+    const card = ref && document.querySelector(`[data-ref="${ref.value}"]`);
+    if (card) card.focus();
+  }
+  panel.addEventListener("click", (event) => {
+    if (event.target.closest("[data-plan-close]")) closePlan();
+  });
+  document.addEventListener("keydown", (event) => {
+    if (event.key === "Escape" && panel.innerHTML.trim()) { closePlan(); return; }
+    if (event.target.matches("input, select, textarea") || event.ctrlKey || event.metaKey || event.altKey) return;
+    const cards = [...document.querySelectorAll("#board-live [data-ref]")];
+    const here = document.activeElement && document.activeElement.closest("[data-ref]");
+    if (event.key === "j" || event.key === "k") {
+      const index = cards.indexOf(here);
+      const next = cards[Math.max(0, Math.min(cards.length - 1, index + (event.key === "j" ? 1 : -1)))];
+      if (next) { next.focus(); next.scrollIntoView({ block: "nearest" }); event.preventDefault(); }
+    } else if (event.key === "a" && here && here.querySelector(".plan-link")) {
+      openPlan(here.dataset.ref);
+      event.preventDefault();
+    }
+  });
+  htmx.on(panel, "htmx:afterSwap", () => {
+    const first = panel.querySelector("[autofocus], input[name=technician]:checked, input[name=technician]");
+    if (first) first.focus();
+  });
+
+  // Drag and drop: a lane assigns to that technician (keeping the time), an hour slot also
+  // reschedules, the queue does nothing (unassigning is an explicit action on the job page).
+  let dragged = null;
+  board.addEventListener("dragstart", (event) => {
+    const card = event.target.closest && event.target.closest("[data-ref][draggable=true]");
+    if (!card) return;
+    dragged = card;
+    card.classList.add("is-dragging");
+    board.classList.add("is-dragging");
+    event.dataTransfer.setData("text/plain", card.dataset.ref);
+    event.dataTransfer.effectAllowed = "move";
+  });
+  board.addEventListener("dragend", () => {
+    if (dragged) dragged.classList.remove("is-dragging");
+    board.classList.remove("is-dragging");
+    document.querySelectorAll(".is-over").forEach((el) => el.classList.remove("is-over"));
+    dragged = null;
+  });
+  function target(event) {
+    return event.target.closest && event.target.closest("[data-drop=slot], [data-drop=technician]");
+  }
+  board.addEventListener("dragover", (event) => {
+    const where = target(event);
+    if (!dragged || !where) return;
+    event.preventDefault();
+    document.querySelectorAll(".is-over").forEach((el) => el.classList.remove("is-over"));
+    where.classList.add("is-over");
+    if (where.dataset.drop === "slot") where.closest("[data-drop=technician]").classList.add("is-over");
+  });
+  board.addEventListener("drop", (event) => {
+    const where = target(event);
+    if (!dragged || !where) return;
+    event.preventDefault();
+    const lane = where.closest("[data-drop=technician]");
+    const values = { wo: dragged.dataset.ref, version: dragged.dataset.version, technician: lane.dataset.technician };
+    if (where.dataset.drop === "slot") values.start = where.dataset.start;
+    post(values);
+  });
+})();

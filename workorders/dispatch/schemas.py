@@ -1,0 +1,87 @@
+from datetime import date, datetime
+from uuid import UUID
+
+from ninja import Schema
+
+
+class SkillLevelOut(Schema):
+    code: str
+    name: str
+    level: int
+    certified_until: date | None = None
+    counts: bool
+
+
+class DeviceOut(Schema):
+    last_synced_at: datetime | None
+    pending_changes: int
+    stale: bool
+
+
+class PositionOut(Schema):
+    latitude: float
+    longitude: float
+    at: datetime | None
+
+
+class TechnicianOut(Schema):
+    id: UUID
+    username: str
+    name: str
+    status: str
+    crew: str | None
+    skills: list[SkillLevelOut]
+    home_base: PositionOut | None
+    last_position: PositionOut | None
+    device: DeviceOut | None
+    open_jobs: int
+
+
+class ReasonOut(Schema):
+    kind: str
+    ok: bool
+    text: str
+
+
+class SuggestionOut(Schema):
+    technician: UUID
+    name: str
+    score: float
+    needs_override: list[str]
+    distance_km: float | None
+    open_jobs: int
+    reasons: list[ReasonOut]
+
+
+class DispatchIn(Schema):
+    technician_ids: list[UUID]
+    version: int | None = None
+    start: datetime | None = None
+    override: bool = False
+    override_reason: str = ""
+
+
+class DispatchOut(Schema):
+    number: str
+    status: str
+    version: int
+    scheduled_start: datetime | None
+    scheduled_end: datetime | None
+    technicians: list[UUID]
+
+
+class PositionIn(Schema):
+    consent: bool
+    latitude: float | None = None
+    longitude: float | None = None
+    at: datetime | None = None
+
+
+class StatusIn(Schema):
+    status: str
+
+
+class DeviceStateIn(Schema):
+    device_id: str
+    pending: int
+    synced_at: datetime | None = None

@@ -1,0 +1,145 @@
+"""The dispatch board and its plan panel. Views parse, call one selector or service, render."""
+
+from datetime import timedelta
+from uuid import UUID
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from django.views.decorators.http import require_http_methods
+from django.views.decorators.vary import vary_on_headers
+from django_htmx.http import trigger_client_event
+
+from fieldops.accounts.models import Membership, Role
+from fieldops.errors import DomainError, PermissionDenied, ValidationFailed, VersionConflict
+from workorders.dispatch.board import BoardFilters, board_changed_since, board_day, board_for
+from workorders.dispatch.selectors import local_datetime, org_zone, technicians_for
+from workorders.dispatch.services import OverrideRequired, dispatch_assign
+from workorders.dispatch.suggestions import suggestions_for
+from workorders.selectors import work_order_get_for_member
+
+VIEWERS = (Role.DISPATCHER, Role.ADMIN, Role.SUPERVISOR)
+PLANNERS = (Role.DISPATCHER, Role.ADMIN)
+
+
+def _viewer(request: HttpRequest) -> Membership:
+    membership = request.membership
+    if membership is None or membership.role not in VIEWERS:
+        raise PermissionDenied("The dispatch board is for dispatchers and supervisors.")
+    return membership
+
+
+@login_required
+@vary_on_headers("HX-Request")
+def board(request: HttpRequest) -> HttpResponse:
+    """The whole board, or (htmx) just its live part; with ``since`` (ISO time the client last
+    rendered) a 204 says nothing changed, so a reconnect or poll costs three small queries."""
+    if request.membership is None:
+        return redirect("no-organization")
+    membership = _viewer(request)
+    since = parse_datetime(request.GET.get("since", "") or "")
+    changed: list[str] = []
+    if since is not None and timezone.is_aware(since):
+        changed = board_changed_since(membership.organization_id, since)
+        if not changed:
+            return HttpResponse(status=204)
+    filters = BoardFilters.from_query(request.GET)
+    day = board_day(request.GET, org_zone(membership))
+    context = board_for(membership=membership, filters=filters, day=day)
+    query = request.GET.copy()
+    query.pop("since", None)
+    context |= {
+        "query": query.urlencode(),
+        "can_plan": membership.role in PLANNERS,
+        "changed": set(changed),
+        "prev_day": day - timedelta(days=1),
+        "next_day": day + timedelta(days=1),
+    }
+    if request.htmx and request.htmx.target == "board-live":
+        response = render(request, "dispatch/board.html#live", context)
+    else:
+        response = render(request, "dispatch/board.html", context)
+    response["X-Board-As-Of"] = context["as_of"].isoformat()
+    return response
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def plan(request: HttpRequest) -> HttpResponse:
+    """Assign and/or reschedule one work order: the keyboard path, and what a drop posts to."""
+    membership = _viewer(request)
+    if membership.role not in PLANNERS:
+        raise PermissionDenied("Only dispatchers plan work.")
+    data = request.POST if request.method == "POST" else request.GET
+    work_order = work_order_get_for_member(membership, data.get("wo", ""))
+    zone = org_zone(membership)
+    form = {
+        "technician": data.get("technician", ""),
+        "start": data.get("start", ""),
+        "reason": data.get("override_reason", ""),
+        "override": data.get("override") == "1",
+    }
+    errors: dict = {}
+    needs_override = False
+    start = None
+    try:
+        start = local_datetime(form["start"], zone)
+        if request.method == "POST":
+            technician_id = _uuid(form["technician"], "technician")
+            version = data.get("version", "")
+            dispatch_assign(
+                membership=membership,
+                work_order=work_order,
+                technician_ids=[technician_id],
+                expected_version=int(version) if version.isdigit() else None,
+                start=start,
+                override=form["override"],
+                override_reason=form["reason"],
+            )
+            return _planned(request, work_order, technician_id)
+    except OverrideRequired as exc:
+        needs_override = True
+        errors = {"override": exc.message}
+    except VersionConflict:
+        errors = {"version": "Someone changed this job meanwhile; the board shows the latest."}
+    except DomainError as exc:
+        errors = exc.details or {"form": exc.message}
+    work_order = work_order_get_for_member(membership, work_order.public_id)
+    technicians = list(technicians_for(membership.organization_id))
+    context = {
+        "wo": work_order,
+        "suggestions": suggestions_for(
+            membership=membership, work_order=work_order, start=start, technicians=technicians
+        ),
+        "form": form,
+        "errors": errors,
+        "needs_override": needs_override,
+        "start_value": (start or work_order.scheduled_start or None),
+        "zone": zone,
+    }
+    status = 409 if needs_override or "version" in errors else (422 if errors else 200)
+    if request.htmx:
+        response = render(request, "dispatch/board.html#plan", context, status=status)
+        if "version" in errors:
+            trigger_client_event(response, "board:refresh")
+        return response
+    return render(request, "dispatch/plan.html", context, status=status)
+
+
+def _planned(request: HttpRequest, work_order, technician_id: UUID) -> HttpResponse:
+    text = f"{work_order.reference} planned."
+    if request.htmx:
+        response = render(request, "dispatch/board.html#planned", {"text": text, "wo": work_order})
+        return trigger_client_event(response, "board:refresh")
+    messages.success(request, text)
+    return redirect("board")
+
+
+def _uuid(raw: str, field: str) -> UUID:
+    try:
+        return UUID(raw)
+    except (TypeError, ValueError):
+        raise ValidationFailed(details={field: "Choose a technician."}) from None
