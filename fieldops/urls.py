@@ -5,7 +5,8 @@ from django.urls import include, path
 from fieldops.accounts import views as account_views
 from fieldops.api import api
 from fieldops.web import views as web_views
-from workorders.views import office, technician
+from workorders.dispatch import views as dispatch_views
+from workorders.views import technician
 
 urlpatterns = [
     path("", web_views.home, name="home"),
@@ -22,9 +23,9 @@ urlpatterns = [
     ),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("no-organization/", web_views.no_organization, name="no-organization"),
-    # role homes served by the work-order app (the real board arrives with dispatch)
+    # role homes: technicians' My work (work orders), dispatchers' board (dispatch)
     path("my-work/", technician.my_work, name="my-work"),
-    path("board/", office.work_order_list, name="board"),
+    path("board/", dispatch_views.board, name="board"),
     path("dashboard/", web_views.dashboard, name="dashboard"),
     path("account/tokens/", account_views.token_list, name="account-tokens"),
     path(
