@@ -1,0 +1,292 @@
+"""The board page, its live fragment with ``since``, the plan panel, and the JSON API."""
+
+from datetime import datetime, timedelta
+
+import pytest
+from django.utils import timezone
+
+from fieldops.accounts.models import Role
+from tests.dispatch.conftest import BERLIN, DAY_SHIFT, NEAR
+from tests.dispatch.factories import make_profile
+from tests.factories import MembershipFactory
+from tests.workorders.factories import assign, make_work_order
+from workorders.dispatch.models import AssignmentOverride, DeviceState
+from workorders.dispatch.services import device_state_record
+from workorders.models import Status
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def crew(organization, hvac):
+    people = []
+    for name in ("Ann", "Bob"):
+        member = MembershipFactory(organization=organization, role=Role.TECHNICIAN)
+        member.user.first_name, member.user.last_name = name, "Tech"
+        member.user.save()
+        make_profile(member, skills={hvac: 3}, home=NEAR, all_week=DAY_SHIFT)
+        people.append(member)
+    return people
+
+
+def test_board_lists_unassigned_work_by_priority_then_sla(as_member, dispatcher, crew, chiller):
+    low = make_work_order(dispatcher, title="Low", priority="p4", asset_id=chiller.public_id)
+    urgent = make_work_order(dispatcher, title="Urgent", priority="p1")
+    taken = make_work_order(dispatcher, title="Taken", priority="p1")
+    assign(taken, crew[0], dispatcher)
+
+    page = as_member(dispatcher).get("/board/")
+
+    assert page.status_code == 200
+    html = page.content.decode()
+    queue = html[html.index('id="queue-h"') : html.index('id="lanes-h"')]
+    assert queue.index(urgent.reference) < queue.index(low.reference)
+    assert taken.reference not in queue
+    lanes = html[html.index('id="lanes-h"') : html.index('id="map-h"')]
+    assert "Ann Tech" in lanes
+    assert taken.reference in lanes
+    assert "<svg" in html
+    assert "https://" not in html.split("<main", 1)[1]
+
+
+def test_lanes_show_the_day_in_time_order_and_device_state(as_member, dispatcher, crew, frozen):
+    later = make_work_order(
+        dispatcher, title="Later", scheduled_start=datetime(2026, 5, 6, 14, 0, tzinfo=BERLIN)
+    )
+    sooner = make_work_order(
+        dispatcher, title="Sooner", scheduled_start=datetime(2026, 5, 6, 8, 0, tzinfo=BERLIN)
+    )
+    for wo in (later, sooner):
+        assign(wo, crew[0], dispatcher)
+    device_state_record(
+        membership=crew[0],
+        device_id="phone-1",
+        pending=3,
+        synced_at=timezone.now() - timedelta(hours=2),
+    )
+    html = as_member(dispatcher).get("/board/").content.decode()
+    lane = html[html.index("Ann Tech") : html.index("Bob Tech")]
+    assert lane.index(sooner.reference) < lane.index(later.reference)
+    assert "3 changes waiting" in lane
+    assert "probably offline" in lane
+
+
+def test_filters_narrow_the_queue_and_lanes(as_member, dispatcher, crew, hvac, organization):
+    plain = MembershipFactory(organization=organization, role=Role.TECHNICIAN)
+    plain.user.first_name = "Plain"
+    plain.user.save()
+    needs = make_work_order(dispatcher, title="Needs HVAC", required_skill="hvac", priority="p2")
+    other = make_work_order(dispatcher, title="Anything", priority="p3")
+
+    html = as_member(dispatcher).get("/board/?skill=hvac").content.decode()
+    assert needs.reference in html
+    assert other.reference not in html
+    assert "Ann Tech" in html
+    assert "Plain" not in html
+    html = as_member(dispatcher).get("/board/?priority=p3").content.decode()
+    assert other.reference in html
+    assert needs.reference not in html
+
+
+def test_board_runs_a_fixed_number_of_queries(
+    as_member, dispatcher, crew, chiller, organization, hvac, django_assert_max_num_queries
+):
+    client = as_member(dispatcher)
+    for i in range(2):
+        assign(make_work_order(dispatcher, title=f"J{i}", asset_id=chiller.public_id), crew[0])
+        make_work_order(dispatcher, title=f"Q{i}", asset_id=chiller.public_id)
+    with django_assert_max_num_queries(30) as small:
+        assert client.get("/board/").status_code == 200
+    for i in range(6):
+        member = MembershipFactory(organization=organization, role=Role.TECHNICIAN)
+        make_profile(member, skills={hvac: 2}, home=NEAR, all_week=DAY_SHIFT)
+        device_state_record(membership=member, device_id="p", pending=1, synced_at=None)
+        assign(make_work_order(dispatcher, title=f"K{i}", asset_id=chiller.public_id), member)
+        make_work_order(dispatcher, title=f"R{i}", asset_id=chiller.public_id)
+    with django_assert_max_num_queries(len(small.captured_queries)):
+        assert client.get("/board/").status_code == 200
+
+
+def test_live_fragment_with_since_returns_204_until_something_changes(as_member, dispatcher, crew):
+    client = as_member(dispatcher)
+    wo = make_work_order(dispatcher, title="Fresh")
+    first = client.get("/board/", headers={"HX-Request": "true", "HX-Target": "board-live"})
+    assert first.status_code == 200
+    assert 'id="board-live"' in first.content.decode()
+    assert "<html" not in first.content.decode()
+
+    # What a client that rendered a minute from now would ask: nothing new since then.
+    later = (timezone.now() + timedelta(minutes=1)).isoformat()
+    assert client.get("/board/", {"since": later}).status_code == 204
+
+    # A change after the client's last render: the fragment comes back, the job highlighted.
+    seen = (timezone.now() - timedelta(minutes=5)).isoformat()
+    assign(wo, crew[0], dispatcher)
+    changed = client.get(
+        "/board/", {"since": seen}, headers={"HX-Request": "true", "HX-Target": "board-live"}
+    )
+    assert changed.status_code == 200
+    assert f'id="card-{wo.reference}"' in changed.content.decode()
+    assert "is-changed" in changed.content.decode()
+    assert changed["X-Board-As-Of"]
+
+
+def test_a_device_report_also_counts_as_a_change(as_member, dispatcher, crew):
+    client = as_member(dispatcher)
+    later = timezone.now() + timedelta(minutes=1)
+    device_state_record(membership=crew[1], device_id="x", pending=2, synced_at=timezone.now())
+    DeviceState.objects.update(updated_at=later + timedelta(seconds=1))
+    assert client.get("/board/", {"since": later.isoformat()}).status_code == 200
+
+
+def test_technicians_and_other_organisations_cannot_use_the_board(
+    as_member, technician, other_org_user, dispatcher
+):
+    assert as_member(technician).get("/board/").status_code == 403
+    wo = make_work_order(dispatcher, title="Ours")
+    response = as_member(other_org_user).get(f"/board/plan/?wo={wo.reference}")
+    assert response.status_code == 404
+    assert wo.reference not in as_member(other_org_user).get("/board/").content.decode()
+
+
+def test_plan_panel_lists_suggestions_and_assigns(as_member, dispatcher, crew):
+    wo = make_work_order(dispatcher, title="Chiller", required_skill="hvac")
+    client = as_member(dispatcher)
+    panel = client.get(f"/board/plan/?wo={wo.reference}", headers={"HX-Request": "true"})
+    assert panel.status_code == 200
+    assert "Has HVAC level 3/5" in panel.content.decode()
+
+    done = client.post(
+        "/board/plan/",
+        {"wo": wo.reference, "version": wo.version, "technician": str(crew[1].public_id)},
+        headers={"HX-Request": "true"},
+    )
+    assert done.status_code == 200
+    assert "board:refresh" in done["HX-Trigger"]
+    wo.refresh_from_db()
+    assert wo.status == Status.ASSIGNED
+
+
+def test_plan_without_the_skill_asks_for_an_override_then_records_it(
+    as_member, dispatcher, organization
+):
+    novice = MembershipFactory(organization=organization, role=Role.TECHNICIAN)
+    wo = make_work_order(dispatcher, title="Chiller", required_skill="hvac")
+    client = as_member(dispatcher)
+    values = {"wo": wo.reference, "version": wo.version, "technician": str(novice.public_id)}
+
+    refused = client.post("/board/plan/", values, headers={"HX-Request": "true"})
+    assert refused.status_code == 409
+    assert "Lacks skill" in refused.content.decode()
+    assert "Reason for the override" in refused.content.decode()
+
+    done = client.post(
+        "/board/plan/",
+        {**values, "override": "1", "override_reason": "Covering for Ann"},
+        headers={"HX-Request": "true"},
+    )
+    assert done.status_code == 200
+    assert AssignmentOverride.objects.get().reason == "Covering for Ann"
+
+
+def test_dropping_on_an_hour_reschedules(as_member, dispatcher, crew, frozen):
+    wo = make_work_order(dispatcher, title="Move me")
+    assign(wo, crew[0], dispatcher)
+    wo.refresh_from_db()
+    response = as_member(dispatcher).post(
+        "/board/plan/",
+        {
+            "wo": wo.reference,
+            "version": wo.version,
+            "technician": str(crew[0].public_id),
+            "start": "2026-05-06T13:00:00+02:00",
+        },
+        headers={"HX-Request": "true"},
+    )
+    assert response.status_code == 200
+    wo.refresh_from_db()
+    assert wo.scheduled_start == datetime(2026, 5, 6, 13, 0, tzinfo=BERLIN)
+    assert list(wo.assignments.values_list("membership_id", flat=True)) == [crew[0].pk]
+
+
+# --- API ----------------------------------------------------------------------------------------
+
+
+def test_api_technicians_and_suggestions(with_token, dispatcher, crew, fgas, frozen):
+    from datetime import date
+
+    from tests.dispatch.factories import certify
+
+    profile = crew[0].technician_profile
+    from workorders.dispatch.models import TechnicianSkill
+
+    TechnicianSkill.objects.create(profile=profile, skill=fgas, level=2)
+    certify(profile, fgas, expires_on=date(2026, 1, 1))
+    client = with_token(dispatcher)
+
+    people = client.get("/api/v1/technicians").json()
+    ann = next(p for p in people if p["name"] == "Ann Tech")
+    fgas_out = next(s for s in ann["skills"] if s["code"] == "f-gas")
+    assert fgas_out["counts"] is False
+    assert fgas_out["certified_until"] == "2026-01-01"
+
+    wo = make_work_order(dispatcher, title="Gas", required_skill="f-gas")
+    response = client.get(f"/api/v1/work-orders/{wo.reference}/suggestions")
+    assert response.status_code == 200, response.content
+    ranked = response.json()
+    assert {r["name"] for r in ranked} == {"Ann Tech", "Bob Tech"}
+    assert all(r["needs_override"] for r in ranked)
+    assert any("certification expired" in reason["text"] for reason in ranked[0]["reasons"])
+
+
+def test_api_dispatch_needs_override_code(with_token, dispatcher, organization):
+    novice = MembershipFactory(organization=organization, role=Role.TECHNICIAN)
+    wo = make_work_order(dispatcher, title="Gas", required_skill="f-gas")
+    client = with_token(dispatcher)
+    url = f"/api/v1/work-orders/{wo.reference}/dispatch"
+    body = {"technician_ids": [str(novice.public_id)], "version": wo.version}
+    refused = client.post(url, body, content_type="application/json")
+    assert refused.status_code == 409
+    assert refused.json()["error"]["code"] == "OVERRIDE_REQUIRED"
+    done = client.post(
+        url,
+        {**body, "override": True, "override_reason": "Supervised"},
+        content_type="application/json",
+    )
+    assert done.status_code == 200
+    assert done.json()["status"] == "assigned"
+
+
+def test_api_suggestions_of_another_organisation_are_404(with_token, dispatcher, other_org_user):
+    wo = make_work_order(dispatcher, title="Ours")
+    response = with_token(other_org_user).get(f"/api/v1/work-orders/{wo.reference}/suggestions")
+    assert response.status_code == 404
+
+
+def test_technician_reports_position_only_with_consent(with_token, technician):
+    client = with_token(technician)
+    url = "/api/v1/technicians/me/position"
+    assert (
+        client.post(
+            url, {"consent": True, "latitude": 52.5, "longitude": 13.4}, "application/json"
+        ).status_code
+        == 204
+    )
+    profile = technician.technician_profile
+    profile.refresh_from_db()
+    assert float(profile.last_latitude) == 52.5
+    assert client.post(url, {"consent": False}, "application/json").status_code == 204
+    profile.refresh_from_db()
+    assert profile.last_latitude is None
+    assert profile.last_position_at is None
+
+
+def test_device_state_keeps_the_newest_report(technician):
+    now = timezone.now()
+    device_state_record(membership=technician, device_id="d1", pending=2, synced_at=now)
+    device_state_record(
+        membership=technician, device_id="d1", pending=9, synced_at=now - timedelta(minutes=5)
+    )
+    state = DeviceState.objects.get()
+    assert (state.pending_changes, state.last_synced_at) == (2, now)
+    assert state.organization_id == technician.organization_id
