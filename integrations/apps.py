@@ -7,10 +7,21 @@ class IntegrationsConfig(AppConfig):
 
     def ready(self) -> None:
         from fieldops.celery import app
+        from fieldops.events import subscribe
+        from integrations.services.outbox import on_reading_recorded, on_work_order_status_changed
+
+        # Write-back: a completed work order and a recorded reading reach the ERP through the
+        # outbox (integrations.services.outbox).
+        subscribe("workorder.status_changed", on_work_order_status_changed)
+        subscribe("meter.reading_recorded", on_reading_recorded)
 
         # The periodic poll that backs up webhooks: each connection's own interval decides
         # whether a tick starts runs.
         app.conf.beat_schedule.setdefault(
             "integrations-poll-connections",
             {"task": "integrations.tasks.poll_connections_task", "schedule": 60.0},
+        )
+        app.conf.beat_schedule.setdefault(
+            "integrations-outbox-sweep",
+            {"task": "integrations.tasks.outbox_sweep_task", "schedule": 60.0},
         )

@@ -257,6 +257,8 @@ class OutboxMessage(TimeStampedModel):
         max_length=20, choices=OutboxStatus.choices, default=OutboxStatus.PENDING
     )
     attempts = models.PositiveSmallIntegerField(default=0)
+    # Not before this time: the backoff after a failure, or the lease of the push in flight.
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
     remote_id = models.CharField(max_length=200, blank=True)
     last_error = models.CharField(max_length=1000, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
@@ -264,8 +266,14 @@ class OutboxMessage(TimeStampedModel):
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["connection", "key"], name="outbox_key_unique"),
+            models.CheckConstraint(
+                condition=Q(status__in=OutboxStatus.values), name="outbox_status_valid"
+            ),
         ]
-        indexes = [models.Index(fields=["status", "created_at"], name="outbox_pending")]
+        indexes = [
+            models.Index(fields=["status", "created_at"], name="outbox_pending"),
+            models.Index(fields=["status", "next_attempt_at"], name="outbox_due"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.operation} {self.key} ({self.status})"

@@ -5,7 +5,8 @@ from __future__ import annotations
 from celery import shared_task
 from django.utils import timezone
 
-from integrations.models import Connection, SyncRun
+from integrations.models import Connection, OutboxMessage, SyncRun
+from integrations.services.outbox import outbox_due_ids, outbox_push
 from integrations.services.sync import (
     RetryLater,
     sync_run_execute,
@@ -44,3 +45,22 @@ def poll_connections_task() -> None:
         Connection.objects.filter(pk=connection.pk).update(last_polled_at=now)
         for entity in connection.sync_entities:
             sync_run_start(connection=connection, entity=entity)
+
+
+@shared_task(bind=True, acks_late=True, max_retries=12, soft_time_limit=120, time_limit=150)
+def outbox_push_task(self, message_id: int) -> None:
+    # acks_late is safe: a sent message is never pushed again, and a push that reached the ERP
+    # before the worker died is found by the connector's idempotency key.
+    if not OutboxMessage.objects.filter(pk=message_id).exists():
+        return
+    delay = outbox_push(message_id=message_id)
+    if delay is not None and self.request.retries < self.max_retries:
+        raise self.retry(countdown=delay)
+    # Out of retries: the message stays pending and the sweep sends it again later.
+
+
+@shared_task(acks_late=True)
+def outbox_sweep_task() -> None:
+    """From beat every minute: send pending messages whose backoff has passed."""
+    for message_id in outbox_due_ids():
+        outbox_push_task.delay(message_id)

@@ -1,0 +1,202 @@
+"""Write-back through the outbox: once per change, retried until acknowledged."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from integrations.connectors.factory import connector_for
+from integrations.models import ExternalReference, OutboxMessage, OutboxStatus, SyncRun
+from integrations.services.outbox import outbox_push, work_order_completed_enqueue
+from integrations.services.sync import sync_run_execute
+from integrations.tasks import outbox_push_task
+from tests.integrations import sap_data
+from tests.integrations.factories import ConnectionFactory
+from tests.integrations.test_local_upserts import tryton_connection
+from workorders.models import Status, WorkOrder
+from workorders.services import (
+    Resolution,
+    WorkOrderSpec,
+    time_entry_add,
+    work_order_assign,
+    work_order_create,
+    work_order_transition,
+)
+
+
+def complete(work_order, dispatcher, technician, minutes=(90, 30)):
+    work_order = work_order_assign(
+        membership=dispatcher,
+        work_order=work_order,
+        technician_ids=[technician.public_id],
+        expected_version=work_order.version,
+    )
+    work_order = work_order_transition(
+        membership=technician,
+        work_order=work_order,
+        to_status=Status.IN_PROGRESS,
+        expected_version=work_order.version,
+    )
+    start = timezone.now() - timedelta(hours=3)
+    for kind, length in zip(("work", "travel"), minutes, strict=False):
+        time_entry_add(
+            membership=technician,
+            work_order=work_order,
+            kind=kind,
+            started_at=start,
+            minutes=length,
+        )
+    work_order.refresh_from_db()
+    return work_order_transition(
+        membership=technician,
+        work_order=work_order,
+        to_status=Status.COMPLETED,
+        expected_version=work_order.version,
+        resolution=Resolution(
+            resolution_notes="Bearing replaced, seal renewed.",
+            failure_code="LEAK",
+            cause="Worn seal",
+            remedy="Replaced seal",
+        ),
+    )
+
+
+def tryton_timesheet_lines(connection, key_prefix):
+    connector = connector_for(connection)
+    lines, cursor = [], None
+    try:
+        while True:
+            page = connector.list_page("timesheets", since=None, cursor=cursor, page_size=100)
+            lines += [r.unified for r in page.records]
+            if not (cursor := page.next_cursor):
+                break
+    finally:
+        connector.http.close()
+    return [line for line in lines if (line.external_key or "").startswith(key_prefix)]
+
+
+def test_completed_work_orders_labour_lands_in_tryton_exactly_once(
+    organization, dispatcher, tryton, django_capture_on_commit_callbacks
+):
+    connection = tryton_connection(organization, tryton)
+    run = SyncRun.objects.create(
+        organization=organization, connection=connection, entity="employees", full=True
+    )
+    sync_run_execute(run_id=run.pk)
+    jane_ref = ExternalReference.objects.get(
+        connection=connection, entity="employees", remote_id=str(tryton.seed["employees"][0])
+    )
+    jane = jane_ref.__class__.objects.get(pk=jane_ref.pk)
+    from fieldops.accounts.models import Membership
+
+    technician = Membership.objects.get(pk=jane.local_id)
+    work_order, _ = work_order_create(
+        membership=dispatcher,
+        organization_id=organization.pk,
+        spec=WorkOrderSpec(title="Replace pump bearing", work_type="inspection"),
+    )
+    # The completion event enqueues on commit, and the (eager) push task sends at once.
+    with django_capture_on_commit_callbacks(execute=True):
+        work_order = complete(work_order, dispatcher, technician)
+    messages = list(OutboxMessage.objects.order_by("pk"))
+    assert [(m.operation, m.status) for m in messages] == [("timesheet.create", "sent")] * 2
+    # The push task runs again (a redelivered message, the beat sweep): nothing is sent twice.
+    for message in messages:
+        outbox_push_task.apply(args=[message.pk])
+        outbox_push_task.apply(args=[message.pk])
+    # The acknowledgement was lost (the worker died after Tryton answered): the retry finds the
+    # line it already made instead of making a second one.
+    OutboxMessage.objects.filter(pk=messages[0].pk).update(
+        status=OutboxStatus.PENDING, next_attempt_at=None
+    )
+    outbox_push_task.apply(args=[messages[0].pk])
+    messages[0].refresh_from_db()
+    assert messages[0].status == OutboxStatus.SENT
+    lines = tryton_timesheet_lines(connection, "labour-")
+    mine = [line for line in lines if line.description.startswith(work_order.reference)]
+    assert sorted((line.hours, line.employee_remote_id) for line in mine) == [
+        (pytest.approx(0.5), jane.remote_id),
+        (pytest.approx(1.5), jane.remote_id),
+    ]
+    assert len({line.external_key for line in mine}) == 2
+    assert mine[0].description.startswith(f"{work_order.reference} Replace pump bearing")
+
+
+@pytest.fixture
+def sap(organization):
+    connection = ConnectionFactory(organization=organization)
+    sim = sap_data.seeded(equipment_count=0)
+    run = SyncRun.objects.create(
+        organization=organization, connection=connection, entity="work_orders", full=True
+    )
+    sync_run_execute(
+        run_id=run.pk,
+        connector=connector_for(connection, transport=sim.transport(), sleep=lambda s: None),
+    )
+    return connection, sim
+
+
+def erp_work_order_completed(dispatcher, technician):
+    work_order = WorkOrder.objects.get(source="erp")
+    return complete(work_order, dispatcher, technician, minutes=(45,))
+
+
+def test_replayed_completion_enqueues_once_and_only_what_the_erp_accepts(
+    sap, dispatcher, technician
+):
+    connection, _ = sap
+    work_order = erp_work_order_completed(dispatcher, technician)
+    for _ in range(2):
+        work_order_completed_enqueue(
+            organization_id=work_order.organization_id, work_order_id=work_order.pk
+        )
+    # SAP takes the completion; the technician is no SAP employee, so no labour for SAP.
+    message = OutboxMessage.objects.get()
+    assert (message.operation, message.connection_id) == ("work_order.complete", connection.pk)
+    assert message.payload["remote_id"] == "4000000"
+    assert message.payload["resolution_notes"] == "Bearing replaced, seal renewed."
+
+
+def test_push_retries_with_backoff_until_acknowledged_then_never_again(sap, dispatcher, technician):
+    connection, sim = sap
+    work_order = erp_work_order_completed(dispatcher, technician)
+    (message_id,) = work_order_completed_enqueue(
+        organization_id=work_order.organization_id, work_order_id=work_order.pk
+    )
+
+    def push():
+        connector = connector_for(
+            connection, transport=sim.transport(), sleep=lambda s: None, max_inline_wait=0
+        )
+        return outbox_push(message_id=message_id, connector=connector)
+
+    sim.faults = [("503", 120)]
+    assert push() == 120
+    message = OutboxMessage.objects.get()
+    assert (message.status, message.attempts) == ("pending", 1)
+    assert "UPSTREAM_UNAVAILABLE" in message.last_error
+    # Not due yet: a second push (the sweep, a duplicate task) does not call the ERP.
+    calls = len(sim.requests)
+    assert push() == pytest.approx(120, abs=2)
+    assert len(sim.requests) == calls
+    OutboxMessage.objects.filter(pk=message_id).update(next_attempt_at=timezone.now())
+    assert push() is None
+    message.refresh_from_db()
+    assert (message.status, message.attempts, message.remote_id) == ("sent", 2, "4000000")
+    assert sim.completed == ["4000000"]
+    assert push() is None
+    assert sim.completed == ["4000000"]
+
+
+def test_a_status_change_other_than_completion_enqueues_nothing(
+    sap, dispatcher, technician, django_capture_on_commit_callbacks
+):
+    work_order = WorkOrder.objects.get(source="erp")
+    with django_capture_on_commit_callbacks(execute=True):
+        work_order_assign(
+            membership=dispatcher,
+            work_order=work_order,
+            technician_ids=[technician.public_id],
+            expected_version=work_order.version,
+        )
+    assert not OutboxMessage.objects.exists()
