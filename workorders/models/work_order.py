@@ -178,6 +178,13 @@ class WorkOrder(OrganizationScopedModel):
             models.Index(fields=["organization", "location", "id"], name="wo_org_location"),
             models.Index(fields=["organization", "work_type", "id"], name="wo_org_type"),
             models.Index(fields=["organization", "updated_at", "id"], name="wo_org_updated"),
+            # "Open work", newest first: the dispatcher's everyday list. Several statuses at once
+            # cannot walk wo_org_status in id order; this small partial index can.
+            models.Index(
+                fields=["organization", "id"],
+                name="wo_org_open",
+                condition=Q(status__in=OPEN_STATUSES),
+            ),
         ]
 
     def __str__(self) -> str:
