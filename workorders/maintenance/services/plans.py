@@ -303,7 +303,9 @@ def plan_update(
         raise ValidationFailed(details={"fields": dict.fromkeys(unknown, "Unknown field.")})
     with transaction.atomic():
         plan = get_for_organization(
-            MaintenancePlan.objects.select_for_update().select_related("asset", "location"),
+            MaintenancePlan.objects.select_for_update(of=("self",)).select_related(
+                "asset", "location"
+            ),
             organization_id=membership.organization_id,
             public_id=plan_id,
         )

@@ -169,7 +169,7 @@ def rule_update(
         raise ValidationFailed(details={"fields": dict.fromkeys(unknown, "Unknown field.")})
     with transaction.atomic():
         rule = get_for_organization(
-            ConditionRule.objects.select_for_update().select_related("meter"),
+            ConditionRule.objects.select_for_update(of=("self",)).select_related("meter"),
             organization_id=membership.organization_id,
             public_id=rule_id,
         )
