@@ -6,7 +6,28 @@
   const body = document.body;
 
   if ("serviceWorker" in navigator && body.dataset.sw) {
-    navigator.serviceWorker.register(body.dataset.sw, { scope: "/" }).catch(() => {});
+    navigator.serviceWorker.register(body.dataset.sw, { scope: "/" }).then((registration) => {
+      // A new version installed while this one runs: offer it instead of switching silently.
+      const offer = (worker) => {
+        if (!worker || !navigator.serviceWorker.controller) return;
+        const bar = document.getElementById("update-available");
+        if (!bar) return;
+        bar.hidden = false;
+        bar.querySelector("button").onclick = () => worker.postMessage({ type: "skip-waiting" });
+      };
+      offer(registration.waiting);
+      registration.addEventListener("updatefound", () => {
+        const worker = registration.installing;
+        worker.addEventListener("statechange", () => { if (worker.state === "installed") offer(worker); });
+      });
+    }).catch(() => {});
+    let reloaded = false;
+    navigator.serviceWorker.addEventListener("controllerchange", () => {
+      if (reloaded || !document.getElementById("update-available") ||
+          document.getElementById("update-available").hidden) return;
+      reloaded = true;
+      location.reload();
+    });
   }
 
   const status = document.getElementById("connection-status");
@@ -15,8 +36,10 @@
     status.textContent = text || "";
     status.hidden = !text;
   }
-  window.addEventListener("offline", () => showStatus("Offline: your changes are kept on this device."));
-  window.addEventListener("online", () => showStatus(""));
+  if (!window.FieldOpsOutbox) {
+    window.addEventListener("offline", () => showStatus("Offline: pages you opened before still work."));
+    window.addEventListener("online", () => showStatus(""));
+  }
 
   const livePath = body.dataset.live;
   if (!livePath || !("WebSocket" in window)) return;

@@ -50,7 +50,8 @@
       inked = false;
     });
     form.addEventListener("submit", (event) => {
-      if (fileInput.files.length || !inked) return; // the server says what is missing
+      // Offline, the outbox took this submit already; otherwise the server says what is missing.
+      if (event.defaultPrevented || fileInput.files.length || !inked) return;
       event.preventDefault();
       canvas.toBlob((blob) => {
         const transfer = new DataTransfer();

@@ -1,11 +1,18 @@
-/* FieldOps service worker: precaches the app shell; pages fall back to the cache offline. */
+/* FieldOps service worker: precaches the app shell, keeps the pages a technician needs readable
+ * offline, and pushes the outbox from Background Sync where the browser has it. */
+importScripts("/static/js/outbox.js");
+
 const VERSION = "{{ version }}";
 const SHELL_CACHE = `fieldops-shell-${VERSION}`;
 const PAGE_CACHE = `fieldops-pages-${VERSION}`;
 const SHELL = [
   "/offline/",
   "/static/css/app.css",
+  "/static/css/workorders.css",
   "/static/js/app.js",
+  "/static/js/outbox.js",
+  "/static/js/offline.js",
+  "/static/js/workorder.js",
   "/static/vendor/htmx-2.0.11.min.js",
   "/static/icons/icon-192.png",
   "/manifest.webmanifest",
@@ -27,8 +34,31 @@ self.addEventListener("activate", (event) => {
   );
 });
 
+function cachePage(url) {
+  return fetch(url, { credentials: "same-origin" }).then((response) => {
+    // A redirect means the session ended (login page): never keep that as the job's page.
+    if (!response.ok || response.redirected) return undefined;
+    // Read the whole body first: a page is only "kept" once all of it is on the phone.
+    return response.blob().then((blob) => caches.open(PAGE_CACHE).then((cache) =>
+      cache.put(url, new Response(blob, { status: response.status, headers: response.headers }))));
+  }).catch(() => undefined);
+}
+
 self.addEventListener("message", (event) => {
-  if (event.data === "skip-waiting") self.skipWaiting();
+  const data = event.data || {};
+  if (data === "skip-waiting" || data.type === "skip-waiting") self.skipWaiting();
+  if (data.type === "cache-pages" && Array.isArray(data.urls)) {
+    event.waitUntil(Promise.all(data.urls.map(cachePage)));
+  }
+});
+
+self.addEventListener("sync", (event) => {
+  if (event.tag !== "fieldops-outbox") return;
+  event.waitUntil(
+    self.FieldOpsOutbox.sync().then(() =>
+      self.clients.matchAll().then((clients) =>
+        clients.forEach((client) => client.postMessage({ type: "outbox-synced" })))),
+  );
 });
 
 self.addEventListener("fetch", (event) => {
@@ -40,8 +70,10 @@ self.addEventListener("fetch", (event) => {
   if (url.pathname.startsWith("/static/")) {
     event.respondWith(
       caches.match(request).then((hit) => hit || fetch(request).then((response) => {
-        const copy = response.clone();
-        caches.open(SHELL_CACHE).then((cache) => cache.put(request, copy));
+        if (response.ok) {
+          const copy = response.clone();
+          caches.open(SHELL_CACHE).then((cache) => cache.put(request, copy));
+        }
         return response;
       })),
     );
@@ -52,12 +84,13 @@ self.addEventListener("fetch", (event) => {
     // Network first so people see fresh work; the last copy (or the offline page) without signal.
     event.respondWith(
       fetch(request).then((response) => {
-        if (response.ok) {
+        if (response.ok && !response.redirected) {
           const copy = response.clone();
-          caches.open(PAGE_CACHE).then((cache) => cache.put(request, copy));
+          caches.open(PAGE_CACHE).then((cache) => cache.put(request.url, copy));
         }
         return response;
-      }).catch(() => caches.match(request).then((hit) => hit || caches.match("/offline/"))),
+      }).catch(() => caches.match(request.url, { ignoreVary: true, ignoreSearch: false })
+        .then((hit) => hit || caches.match("/offline/"))),
     );
   }
 });

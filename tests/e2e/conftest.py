@@ -24,7 +24,7 @@ PHONE = {
 
 
 @pytest.fixture(scope="module")
-def browser():
+def playwright_driver():
     """Per module, not per session: Playwright's sync API keeps an event loop running in this
     thread while it lives, which would break every async test collected after tests/e2e."""
     from playwright.sync_api import sync_playwright
@@ -38,14 +38,19 @@ def browser():
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
     try:
         with sync_playwright() as playwright:
-            instance = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-            yield instance
-            instance.close()
+            yield playwright
     finally:
         if previous is None:
             os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
         else:
             os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
+
+
+@pytest.fixture(scope="module")
+def browser(playwright_driver):
+    instance = playwright_driver.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    yield instance
+    instance.close()
 
 
 @pytest.fixture

@@ -47,6 +47,7 @@ def test_technician_completes_a_job_and_supervisor_sees_the_history(
     assert page.locator(".badge.st-in_progress").is_visible()
 
     page.locator("#item-1 button:has-text('Pass')").click()
+    page.wait_for_selector("#item-1 .answer")
     page.fill("#v-2", "4.5")
     page.locator("#item-2 button:has-text('Save')").click()
     assert page.locator("#item-2 .answer").inner_text().startswith("Answer: 4.5")

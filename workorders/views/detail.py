@@ -59,6 +59,9 @@ def detail_context(request: HttpRequest, work_order: WorkOrder) -> dict:
         "sla": sla_state(work_order, now=timezone.now()),
         "actions": [a for a in actions if a["action"] not in ("complete", "cancel")],
         "can_complete": any(a["action"] == "complete" for a in actions),
+        # Rendered hidden, so a phone that starts the job offline can still complete it.
+        "may_complete_later": work_order.status in ("assigned", "dispatched", "en_route", "on_hold")
+        and work_order.assignments.filter(membership=membership).exists(),
         "can_cancel": any(a["action"] == "cancel" for a in actions),
         "checklist": [
             checklist_out(item) | {"item": item}
