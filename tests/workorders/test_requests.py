@@ -154,7 +154,7 @@ def test_bad_input_shows_the_form_again_with_everything_typed_except_the_file(pu
     assert "Describe the problem in a few words." in page
     assert 'value="Jo"' in page
     assert 'value="sam@example.org"' in page
-    assert "choose it again" in page
+    assert "choose your photo again" in page
     assert not Request.objects.exists()
 
 

@@ -79,6 +79,7 @@ def request_form(request: HttpRequest, asset_id: UUID) -> HttpResponse:
         if not errors:
             errors["form"] = exc.message
         context = _form_context(asset, form, errors)
+        context["photo_dropped"] = "photo" in request.FILES
         return render(request, "workorders/requests/form.html", context, status=422)
     return redirect("workorders:request-thanks", token=submitted.status_token)
 
