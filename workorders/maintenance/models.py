@@ -122,6 +122,28 @@ class MaintenancePlan(OrganizationScopedModel):
     def __str__(self) -> str:
         return self.name
 
+    @property
+    def schedule_text(self) -> str:
+        """ "Every 3 months (fixed) or every 500 h of Run hours, whichever first"."""
+        parts = []
+        if self.trigger != Trigger.METER and self.interval_count:
+            unit = self.interval_unit[:-1] if self.interval_count == 1 else self.interval_unit
+            parts.append(f"every {self.interval_count} {unit}")
+        if self.trigger != Trigger.TIME and self.meter_interval:
+            parts.append(f"every {self.meter_interval:g} on “{self.meter_name}”")
+        text = " or ".join(parts)
+        if self.trigger == Trigger.BOTH:
+            text += ", whichever first"
+        mode = "floating" if self.mode == ScheduleMode.FLOATING else "fixed"
+        return f"{text[:1].upper()}{text[1:]} ({mode})"
+
+    @property
+    def scope_text(self) -> str:
+        if self.scope == ScopeKind.ASSET:
+            return self.asset.code if self.asset_id else "—"
+        where = f" in {self.location.name}" if self.location_id else ""
+        return f"Every {self.asset_type}{where}"
+
 
 class PlanTarget(models.Model):
     """The schedule of one plan on one asset: where its next due point lies."""
