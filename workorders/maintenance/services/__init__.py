@@ -11,6 +11,7 @@ from workorders.maintenance.services.plans import (
 from workorders.maintenance.services.rules import (
     RuleSpec,
     rule_create,
+    rule_evaluate,
     rule_update,
     rules_evaluate_for_meter,
     rules_evaluate_stale,
@@ -24,6 +25,7 @@ __all__ = [
     "plan_update",
     "plans_generate_due",
     "rule_create",
+    "rule_evaluate",
     "rule_update",
     "rules_evaluate_for_meter",
     "rules_evaluate_stale",
