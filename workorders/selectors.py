@@ -85,9 +85,10 @@ def _choices(value: str | None, allowed: list[str], field: str) -> list[str] | N
 def work_order_search(membership: Membership, filters: WorkOrderFilters) -> QuerySet[WorkOrder]:
     organization_id = membership.organization_id
     queryset = work_orders_for(organization_id)
-    statuses = _choices(filters.status, Status.values, "status")
     if filters.status == "open":
-        statuses = list(OPEN_STATUSES)
+        statuses: list[str] | None = list(OPEN_STATUSES)
+    else:
+        statuses = _choices(filters.status, Status.values, "status")
     if statuses:
         queryset = queryset.filter(status__in=statuses)
     if priorities := _choices(filters.priority, Priority.values, "priority"):

@@ -345,3 +345,12 @@ def test_other_organisation_work_order_is_404_everywhere(with_token, dispatcher,
     assert client.get("/api/v1/work-orders").json()["items"] == []
     work_order.refresh_from_db()
     assert work_order.status == Status.NEW
+
+
+def test_status_open_lists_open_work(with_token, dispatcher):
+    open_one = make_work_order(dispatcher, title="Still open")
+    done = make_work_order(dispatcher, title="Cancelled one")
+    move(done, dispatcher, "cancelled", reason="Duplicate")
+    response = with_token(dispatcher).get("/api/v1/work-orders?status=open")
+    assert response.status_code == 200, response.content
+    assert [w["number"] for w in response.json()["items"]] == [open_one.reference]

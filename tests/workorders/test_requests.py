@@ -290,3 +290,10 @@ def test_a_manager_in_the_same_organisation_sees_the_request(pump, organization,
     supervisor = MembershipFactory(organization=organization, role=Role.SUPERVISOR)
     report(pump)
     assert "Water dripping" in as_member(supervisor).get("/requests/").content.decode()
+
+
+def test_a_refused_report_does_not_use_up_the_allowance(pump, settings):
+    settings.QR_REQUESTS_PER_HOUR = 1
+    assert report(pump, description="x").status_code == 422
+    assert report(pump).status_code == 302
+    assert Request.objects.count() == 1

@@ -56,12 +56,16 @@ def request_submit_anonymous(
     honeypot: str,
 ) -> Request:
     """The no-login QR form: rate-limited per address, with a honeypot and a minimum fill time."""
+    _check_not_spam(form_token, honeypot)
+    description = clean_text(description, field="description", max_length=5000, required=True)
+    if len(description) < 5:
+        raise ValidationFailed(details={"description": "Describe the problem in a few words."})
+    # Spent only by a report that will be stored: a typo costs nobody one of their reports.
     spend_allowance(
         f"qr-request:{client_address}",
         limit=settings.QR_REQUESTS_PER_HOUR,
         period_seconds=3600,
     )
-    _check_not_spam(form_token, honeypot)
     return _submit(
         organization_id=asset.organization_id,
         asset=asset,
@@ -113,12 +117,15 @@ def _submit(
         reporter_name=clean_text(reporter_name, field="reporter_name", max_length=200),
         reporter_contact=clean_text(reporter_contact, field="reporter_contact", max_length=200),
     )
-    if photo is not None:
-        if not photo.is_image:
-            raise ValidationFailed(details={"photo": "Must be a photo."})
-        request.photo.save(photo.name, ContentFile(photo.content), save=False)
-        request.photo_content_type = photo.content_type
-    request.save()
+    if photo is not None and not photo.is_image:
+        raise ValidationFailed(details={"photo": "Must be a photo."})
+    with transaction.atomic():
+        request.save()
+        if photo is not None:
+            # The file is written once its row exists; a failure here rolls the row back.
+            request.photo.save(photo.name, ContentFile(photo.content), save=False)
+            request.photo_content_type = photo.content_type
+            request.save(update_fields=["photo", "photo_content_type"])
     return request
 
 
