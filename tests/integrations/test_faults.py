@@ -4,7 +4,13 @@ malformed body, 401 — the same classification whatever the wire format."""
 import pytest
 
 from integrations.connectors.errors import AuthFailed, MalformedResponse, Timeout, Unavailable
-from tests.integrations import sap_data, test_business_central_connector, test_sap_connector
+from tests.integrations import (
+    sap_data,
+    test_business_central_connector,
+    test_maximo_connector,
+    test_netsuite_connector,
+    test_sap_connector,
+)
 
 CONNECTORS = {
     "sap_s4hana": (lambda: sap_data.seeded(), test_sap_connector.make, "assets"),
@@ -13,7 +19,14 @@ CONNECTORS = {
         test_business_central_connector.make,
         "parts",
     ),
+    "netsuite": (
+        lambda: test_netsuite_connector.seeded(),
+        test_netsuite_connector.make,
+        "parts",
+    ),
+    "maximo": (lambda: test_maximo_connector.seeded(), test_maximo_connector.make, "work_orders"),
 }
+TOKEN_FIRST = {"business_central", "netsuite"}
 
 
 def read(system, faults, sleeps=None):
@@ -22,7 +35,8 @@ def read(system, faults, sleeps=None):
     connector = make(sim)
     if sleeps is not None:
         connector.http.sleep = sleeps.append
-    connector.check() if system == "business_central" else None  # token first
+    if system in TOKEN_FIRST:
+        connector.check()  # the OAuth token first, so the fault hits the data call
     sim.faults = list(faults)
     return connector.list_page(entity, since=None, cursor=None, page_size=50)
 
