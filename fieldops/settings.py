@@ -224,6 +224,9 @@ MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(DATA_DIR / "media")))
 # --- API ----------------------------------------------------------------------------------------
 API_RATE_PER_MINUTE = env_int("API_RATE_PER_MINUTE", 600)
 API_ANON_RATE_PER_MINUTE = env_int("API_ANON_RATE_PER_MINUTE", 60)
+# Per-client allowance on the unified ERP endpoints (/api/v1/integrations/...): each call may
+# reach an ERP, so it is tighter than the general API rate.
+INTEGRATIONS_API_RATE_PER_MINUTE = env_int("INTEGRATIONS_API_RATE_PER_MINUTE", 120)
 
 # --- Security (production) ----------------------------------------------------------------------
 SECURE_PROXY_SSL_HEADER = (
