@@ -1,6 +1,7 @@
 """Server-side SVG of a rule's recent readings against its limit (no script, prints, offline)."""
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
@@ -16,6 +17,8 @@ class RuleChart:
     low: float
     high: float
     count: int
+    start: datetime
+    end: datetime
 
 
 def rule_chart(rule: ConditionRule, readings: list) -> RuleChart | None:
@@ -68,4 +71,6 @@ def rule_chart(rule: ConditionRule, readings: list) -> RuleChart | None:
         low=min(values),
         high=max(values),
         count=len(readings),
+        start=readings[0].taken_at,
+        end=readings[-1].taken_at,
     )

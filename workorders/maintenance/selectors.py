@@ -40,7 +40,16 @@ def plans_for(membership: Membership) -> QuerySet[MaintenancePlan]:
     return (
         MaintenancePlan.objects.filter(organization_id=membership.organization_id)
         .select_related("asset", "location")
-        .annotate(next_due=Min("targets__next_due_date"), target_count=Count("targets"))
+        .annotate(
+            next_due=Min("targets__next_due_date"),
+            next_mark=Min("targets__next_due_meter"),
+            target_count=Count("targets", distinct=True),
+            open_count=Count(
+                "occurrences",
+                filter=Q(occurrences__status=OccurrenceStatus.OPEN),
+                distinct=True,
+            ),
+        )
     )
 
 
@@ -146,6 +155,7 @@ class Forecast:
         out = []
         for week in self.weeks:
             cells = [self.load.get((week, skill), (0, 0)) for skill in self.skills]
+            cells = [(n, round(minutes / 60, 1)) for n, minutes in cells]
             out.append({"week": week, "cells": cells, "total": sum(c[0] for c in cells)})
         return out
 

@@ -157,6 +157,8 @@ def _plan_form_values(plan: MaintenancePlan | None) -> dict[str, Any]:
     values["checklist"] = checklist_text(plan.checklist)
     for name in ("start_date", "active_from", "active_until"):
         values[name] = values[name].isoformat() if values[name] else ""
+    for name in ("meter_interval", "meter_start", "meter_lead"):
+        values[name] = "" if values[name] is None else f"{values[name]:g}"
     return values
 
 
@@ -311,6 +313,8 @@ def _rule_values(rule: ConditionRule | None) -> dict[str, Any]:
         }
     values = {name: getattr(rule, name) for name in RULE_FIELDS if hasattr(rule, name)}
     values["meter_id"] = str(rule.meter.public_id)
+    for name in ("limit", "clear_value", "rate_per_hour"):
+        values[name] = "" if values[name] is None else f"{values[name]:g}"
     return values
 
 

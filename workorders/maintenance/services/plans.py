@@ -120,6 +120,8 @@ def _clean_checklist(errors: _Errors, items: list[dict[str, Any]]) -> list[dict[
 def _check_schedule(errors: _Errors, spec: PlanSpec) -> None:
     _choice(errors, "trigger", spec.trigger, Trigger.values)
     _choice(errors, "mode", spec.mode, ScheduleMode.values)
+    if spec.start_date is None and spec.trigger == Trigger.METER:
+        spec.start_date = timezone.localdate()  # not used by a meter-only schedule
     if spec.start_date is None:
         errors.add("start_date", "Give the first due date.")
     if spec.trigger in (Trigger.TIME, Trigger.BOTH):
