@@ -9,7 +9,6 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -118,7 +117,10 @@ def asset_detail(request: HttpRequest, asset_id: str) -> HttpResponse:
 
 
 def _asset_url(request: HttpRequest, asset_id: Any) -> str:
-    return request.build_absolute_uri(reverse("assets:detail", args=[asset_id]))
+    """What a label encodes: the scan address served by the work-order app (a path, not an
+    import — assets sits below it). Staff who scan it reach this asset's page; a passer-by
+    reaches the no-login problem report form."""
+    return request.build_absolute_uri(f"/r/{asset_id}/")
 
 
 def _qr(request: HttpRequest, asset_id: Any, *, scale: int) -> str:

@@ -92,14 +92,15 @@ def test_qr_code_opens_the_asset_page(as_member, technician, pump):
     assert response.content.startswith(b"<svg")
 
 
-def test_qr_encodes_the_absolute_asset_url(rf, technician, pump):
+def test_qr_encodes_the_absolute_scan_url(rf, technician, pump):
     import segno
 
     from assets.views import _asset_url
 
     request = rf.get("/", HTTP_HOST="testserver")
     url = _asset_url(request, pump.public_id)
-    assert url == f"http://testserver/assets/{pump.public_id}/"
+    # the scan address: staff are sent on to the asset page, passers-by get the report form
+    assert url == f"http://testserver/r/{pump.public_id}/"
     assert segno.make(url, error="m").designator  # encodable
 
 

@@ -297,3 +297,19 @@ def test_a_refused_report_does_not_use_up_the_allowance(pump, settings):
     assert report(pump, description="x").status_code == 422
     assert report(pump).status_code == 302
     assert Request.objects.count() == 1
+
+
+def test_staff_scanning_the_label_land_on_the_asset_page(pump, as_member, technician):
+    response = as_member(technician).get(f"/r/{pump.public_id}/")
+    assert response.status_code == 302
+    assert response["Location"] == f"/assets/{pump.public_id}/"
+
+
+def test_the_label_encodes_the_scan_address(pump, as_member, dispatcher):
+    import segno
+
+    svg = as_member(dispatcher).get(f"/assets/{pump.public_id}/qr.svg").content.decode()
+    expected = segno.make(f"http://testserver/r/{pump.public_id}/", error="m").svg_inline(
+        scale=8, border=4
+    )
+    assert svg == expected

@@ -51,6 +51,11 @@ def request_form(request: HttpRequest, asset_id: UUID) -> HttpResponse:
     """The page an asset's QR label leads a passer-by to: no account needed."""
     asset = get_object_or_404(Asset.objects.select_related("location"), public_id=asset_id)
     form = dict.fromkeys(FORM_FIELDS, "")
+    membership = getattr(request, "membership", None)
+    is_staff = membership is not None and membership.organization_id == asset.organization_id
+    if request.method == "GET" and is_staff:
+        # The label serves both: staff who scan it land on the asset page itself.
+        return redirect("assets:detail", asset.public_id)
     if request.method == "GET":
         return render(request, "workorders/requests/form.html", _form_context(asset, form, {}))
     form = {name: request.POST.get(name, "") for name in FORM_FIELDS}
