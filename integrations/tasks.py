@@ -12,6 +12,7 @@ from integrations.services.sync import (
     sync_run_execute,
     sync_run_give_up,
     sync_run_start,
+    sync_runs_resume_stale,
 )
 
 
@@ -45,6 +46,8 @@ def poll_connections_task() -> None:
         Connection.objects.filter(pk=connection.pk).update(last_polled_at=now)
         for entity in connection.sync_entities:
             sync_run_start(connection=connection, entity=entity)
+    # A run whose worker died would otherwise block its entity: start it again where it stopped.
+    sync_runs_resume_stale()
 
 
 @shared_task(bind=True, acks_late=True, max_retries=12, soft_time_limit=120, time_limit=150)

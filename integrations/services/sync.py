@@ -50,6 +50,10 @@ BACKFILL = timedelta(days=90)
 PAGE_SIZE = 200
 MAX_ATTEMPTS = 5
 MAX_ERRORS_KEPT = 50
+# A run nobody has touched for this long lost its worker (killed, or its message lost with the
+# filesystem broker, or not yet redelivered by Redis). Longer than the task's time limit and its
+# longest retry countdown, so a live run is never picked up twice.
+STALE_AFTER = timedelta(hours=2)
 
 
 class RetryLater(Exception):
@@ -94,6 +98,24 @@ def sync_run_start(*, connection: Connection, entity: str, full: bool = False) -
             )
         sync_run_execute_task.delay_on_commit(run.pk)
     return run
+
+
+def sync_runs_resume_stale(*, older_than: timedelta = STALE_AFTER) -> list[int]:
+    """Dispatch again the queued or running runs that stopped moving; each resumes from its
+    checkpoint, so pages already applied are neither lost nor written twice."""
+    from integrations.tasks import sync_run_execute_task
+
+    now = timezone.now()
+    cutoff = now - older_than
+    resumed = []
+    for pk in SyncRun.objects.filter(
+        status__in=ACTIVE_RUN_STATUSES, updated_at__lte=cutoff
+    ).values_list("pk", flat=True):
+        # Compare-and-set on updated_at: two sweeps dispatch a stale run once.
+        if SyncRun.objects.filter(pk=pk, updated_at__lte=cutoff).update(updated_at=now):
+            sync_run_execute_task.delay_on_commit(pk)
+            resumed.append(pk)
+    return resumed
 
 
 def _begin(run: SyncRun, checkpoint: SyncCheckpoint) -> None:
