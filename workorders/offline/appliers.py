@@ -6,7 +6,7 @@ An applier returns what the device is told on success; a domain error becomes a 
 import base64
 import binascii
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -52,6 +52,8 @@ class Mutation:
     occurred_at: datetime | None
     membership: Membership
     shift: Callable[[datetime | None], datetime | None]
+    # Work orders already looked up in this push (cleared whenever one may have changed).
+    targets: dict[str, WorkOrder] = field(default_factory=dict)
 
     def field(self, name: str, *, required: bool = False, kind: type = str) -> Any:
         value = self.data.get(name)
@@ -85,7 +87,11 @@ class Mutation:
     def target(self) -> WorkOrder:
         if not self.work_order:
             raise ValidationFailed(details={"work_order": "This field is required."})
-        return work_order_get_for_member(self.membership, self.work_order)
+        if self.work_order not in self.targets:
+            self.targets[self.work_order] = work_order_get_for_member(
+                self.membership, self.work_order
+            )
+        return self.targets[self.work_order]
 
     def upload(self, name: str, *, images_only: bool) -> Any:
         raw = self.field("content_base64", required=True)

@@ -15,6 +15,7 @@ from fieldops.accounts.models import Membership
 from fieldops.errors import DomainError, ValidationFailed, error_body
 from workorders.offline.appliers import APPLIERS, Mutation, StaleChange
 from workorders.offline.models import SyncMutation
+from workorders.services.children import records_batched
 
 logger = logging.getLogger("fieldops.sync")
 MAX_BATCH = 1000
@@ -44,7 +45,16 @@ def sync_push(
     if len(mutations) > MAX_BATCH:
         raise ValidationFailed(details={"mutations": f"At most {MAX_BATCH} in one push."})
     shift = clock_shift(device_now)
-    return [_apply(membership, device_id[:64], raw, shift) for raw in mutations]
+    known = {
+        row.mutation_id: row for row in SyncMutation.objects.filter(mutation_id__in=_ids(mutations))
+    }
+    targets: dict[str, Any] = {}
+    with records_batched():
+        return [_apply(membership, device_id[:64], raw, shift, known, targets) for raw in mutations]
+
+
+def _ids(mutations: list[Any]) -> list[UUID]:
+    return [mid for mid in (_mutation_id(raw) for raw in mutations) if mid is not None]
 
 
 def _reject(mutation_id: str | None, exc: DomainError) -> dict[str, Any]:
@@ -55,7 +65,7 @@ def _reject(mutation_id: str | None, exc: DomainError) -> dict[str, Any]:
     }
 
 
-def _parse(membership: Membership, raw: Any, shift: timedelta) -> Mutation:
+def _parse(membership: Membership, raw: Any, shift: timedelta, targets: dict[str, Any]) -> Mutation:
     if not isinstance(raw, dict):
         raise ValidationFailed("Each mutation must be an object.")
     kind = raw.get("kind")
@@ -83,6 +93,7 @@ def _parse(membership: Membership, raw: Any, shift: timedelta) -> Mutation:
         occurred_at=shifted(occurred),
         membership=membership,
         shift=shifted,
+        targets=targets,
     )
 
 
@@ -93,44 +104,58 @@ def _mutation_id(raw: Any) -> UUID | None:
         return None
 
 
-def _apply(membership: Membership, device_id: str, raw: Any, shift: timedelta) -> dict:
+def _apply(
+    membership: Membership,
+    device_id: str,
+    raw: Any,
+    shift: timedelta,
+    known: dict[UUID, SyncMutation],
+    targets: dict[str, Any],
+) -> dict:
     mutation_id = _mutation_id(raw)
     if mutation_id is None:
         return _reject(None, ValidationFailed(details={"id": "Each mutation needs a UUID id."}))
-    seen = _answer_if_seen(membership, mutation_id)
-    if seen is not None:
-        return seen
+    if mutation_id in known:
+        return _answer_for(membership, known[mutation_id])
     try:
         with transaction.atomic():
-            row = SyncMutation.objects.create(
+            answer = _run(membership, raw, shift, mutation_id, targets)
+            # Recorded in the same transaction as the change: both happen, or neither. A
+            # second push of the same id waits on this row's unique key, then is told
+            # "duplicate".
+            known[mutation_id] = SyncMutation.objects.create(
                 organization_id=membership.organization_id,
                 mutation_id=mutation_id,
                 membership=membership,
                 device_id=device_id,
                 kind=str(raw.get("kind", ""))[:40],
-                outcome=SyncMutation.Outcome.APPLIED,
+                outcome=answer["status"],
+                occurred_at=_parsed_time(raw),
+                answer=answer,
             )
-            answer = _run(membership, raw, shift, mutation_id)
-            row.outcome = answer["status"]
-            row.occurred_at = _parsed_time(raw)
-            row.answer = answer
-            row.save(update_fields=["outcome", "occurred_at", "answer", "updated_at"])
     except IntegrityError:
-        # The same mutation arrived through another request at the same moment; it won.
-        seen = _answer_if_seen(membership, mutation_id)
-        if seen is None:
+        targets.clear()
+        row = SyncMutation.objects.filter(mutation_id=mutation_id).first()
+        if row is None:
             raise
-        return seen
+        return _answer_for(membership, row)
     return answer
 
 
-def _run(membership: Membership, raw: Any, shift: timedelta, mutation_id: UUID) -> dict:
+def _run(
+    membership: Membership,
+    raw: Any,
+    shift: timedelta,
+    mutation_id: UUID,
+    targets: dict[str, Any],
+) -> dict:
     key = str(mutation_id)
     try:
-        mutation = _parse(membership, raw, shift)
+        mutation = _parse(membership, raw, shift, targets)
         with transaction.atomic():  # a refused change leaves nothing behind
             result = APPLIERS[mutation.kind](mutation)
     except StaleChange as exc:
+        targets.clear()
         return {
             "id": key,
             "status": "conflict",
@@ -138,7 +163,10 @@ def _run(membership: Membership, raw: Any, shift: timedelta, mutation_id: UUID) 
             "current": _plain(exc.current),
         }
     except DomainError as exc:
+        targets.clear()
         return _reject(key, exc)
+    if mutation.kind == "workorder.transition":
+        targets.clear()  # its status changed: look it up afresh for what follows
     return {"id": key, "status": "applied", "result": _plain(result)}
 
 
@@ -147,16 +175,13 @@ def _plain(value: Any) -> Any:
     return json.loads(json.dumps(value, cls=DjangoJSONEncoder))
 
 
-def _answer_if_seen(membership: Membership, mutation_id: UUID) -> dict | None:
-    row = SyncMutation.objects.filter(mutation_id=mutation_id).first()
-    if row is None:
-        return None
+def _answer_for(membership: Membership, row: SyncMutation) -> dict:
     if row.membership_id != membership.pk:
         return _reject(
-            str(mutation_id),
+            str(row.mutation_id),
             ValidationFailed(details={"id": "This mutation id was already used by someone else."}),
         )
-    return {"id": str(mutation_id), "status": "duplicate", "original": row.answer}
+    return {"id": str(row.mutation_id), "status": "duplicate", "original": row.answer}
 
 
 def _parsed_time(raw: Any) -> datetime | None:

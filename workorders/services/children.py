@@ -4,6 +4,9 @@ Each accepts a client-generated id: the same id again returns the first record (
 so an offline queue replayed twice stores everything once.
 """
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any, TypeVar
@@ -81,10 +84,35 @@ def _create(model: type[M], client_id: UUID | None, **fields: Any) -> tuple[M, b
     return row, True
 
 
+# Inside records_batched(), touches are collected and made once per work order at the end.
+_batched_touches: ContextVar[dict[int, tuple[WorkOrder, set[str]]] | None] = ContextVar(
+    "batched_touches", default=None
+)
+
+
 def _touch(work_order: WorkOrder, what: str) -> None:
     # Children do not bump the version (they never conflict), but screens showing it refresh.
+    pending = _batched_touches.get()
+    if pending is not None:
+        pending.setdefault(work_order.pk, (work_order, set()))[1].add(what)
+        return
     WorkOrder.objects.filter(pk=work_order.pk).update(updated_at=timezone.now())
     publish_work_order_event("workorder.updated", work_order, records=[what])
+
+
+@contextmanager
+def records_batched() -> Iterator[None]:
+    """Many records at once (an offline queue): one "updated" per work order, not per record."""
+    pending: dict[int, tuple[WorkOrder, set[str]]] = {}
+    token = _batched_touches.set(pending)
+    try:
+        yield
+    finally:
+        _batched_touches.reset(token)
+    if pending:
+        WorkOrder.objects.filter(pk__in=pending).update(updated_at=timezone.now())
+        for work_order, records in pending.values():
+            publish_work_order_event("workorder.updated", work_order, records=sorted(records))
 
 
 def note_add(
