@@ -1,11 +1,13 @@
 """Send small "changed" notices to the sockets that show an event; clients re-fetch fragments."""
 
 import asyncio
+import json
 import logging
 from concurrent.futures import ThreadPoolExecutor
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
+from django.core.serializers.json import DjangoJSONEncoder
 
 from fieldops.events import Event
 from fieldops.realtime.groups import dispatch_group, supervisors_group, technician_group
@@ -24,7 +26,10 @@ def broadcast_event(event: Event) -> None:
     layer = get_channel_layer()
     if layer is None:
         return
-    message = {"type": "event.notice", "event": event.payload()}
+    payload = event.payload()
+    # Serialised once here, not once per socket: a notice to a 500-socket group is one encode.
+    text = json.dumps({"type": "event", "event": payload}, cls=DjangoJSONEncoder)
+    message = {"type": "event.notice", "event": payload, "text": text}
 
     async def send_all() -> None:
         for group in groups_for_event(event):

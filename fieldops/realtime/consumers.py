@@ -46,4 +46,7 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
             await self.send_json({"type": "pong"})
 
     async def event_notice(self, message: dict) -> None:
-        await self.send_json({"type": "event", "event": message["event"]})
+        if "text" in message:  # pre-encoded by broadcast_event for the whole group
+            await self.send(text_data=message["text"])
+        else:
+            await self.send_json({"type": "event", "event": message["event"]})
