@@ -278,3 +278,19 @@ def test_two_devices_pushing_the_same_changes_at_once_apply_them_once(with_token
         assert statuses in (["applied", "duplicate"], ["duplicate", "applied"]), statuses
     assert Note.objects.count() == 20
     assert WorkOrder.objects.get(pk=job.pk).history.filter(kind="status").count() == 1
+
+
+def test_a_push_records_the_phones_sync_state_for_the_board(with_token, technician, job):
+    from workorders.dispatch.models import DeviceState
+
+    push(
+        with_token(technician),
+        [
+            mutation("note.add", job, id=str(uuid.uuid4()), text="one"),
+            mutation("note.add", job, id=str(uuid.uuid4()), text=""),
+        ],
+        pending=5,
+    )
+    state = DeviceState.objects.get(membership=technician, device_id="phone-1")
+    assert state.pending_changes == 4  # five were waiting; one went through
+    assert timezone.now() - state.last_synced_at < timedelta(seconds=30)

@@ -20,6 +20,7 @@ def push(request: HttpRequest, payload: PushIn) -> dict:
         device_id=payload.device_id,
         device_now=payload.device_now,
         mutations=payload.mutations,
+        pending=payload.pending,
     )
     return {"results": results, "server_time": timezone.now()}
 

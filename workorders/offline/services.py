@@ -13,6 +13,7 @@ from django.utils.dateparse import parse_datetime
 
 from fieldops.accounts.models import Membership
 from fieldops.errors import DomainError, ValidationFailed, error_body
+from workorders.dispatch.services import device_state_record
 from workorders.offline.appliers import APPLIERS, Mutation, StaleChange
 from workorders.offline.models import SyncMutation
 from workorders.services.children import records_batched
@@ -37,6 +38,7 @@ def sync_push(
     device_id: str,
     device_now: datetime | None,
     mutations: list[Any],
+    pending: int = 0,
 ) -> list[dict[str, Any]]:
     """Apply ``mutations`` in the order given. Each answers ``applied``, ``duplicate`` (with the
     first answer), ``conflict`` (with the server's record) or ``rejected`` (with the error)."""
@@ -50,7 +52,19 @@ def sync_push(
     }
     targets: dict[str, Any] = {}
     with records_batched():
-        return [_apply(membership, device_id[:64], raw, shift, known, targets) for raw in mutations]
+        results = [
+            _apply(membership, device_id[:64], raw, shift, known, targets) for raw in mutations
+        ]
+    if device_id.strip():
+        # What the dispatcher sees on the board: when this phone last synced, what still waits.
+        done = sum(1 for r in results if r["status"] in ("applied", "duplicate"))
+        device_state_record(
+            membership=membership,
+            device_id=device_id[:64],
+            pending=max(0, pending - done),
+            synced_at=timezone.now(),
+        )
+    return results
 
 
 def _ids(mutations: list[Any]) -> list[UUID]:
