@@ -11,6 +11,7 @@ from tests.assets.factories import make_asset, make_location, make_meter, make_r
 from tests.maintenance.factories import finish, make_plan
 from workorders.maintenance.models import PlanOccurrence, PlanTarget
 from workorders.maintenance.services import generation, plans_generate_due
+from workorders.maintenance.services.targets import load_assets
 from workorders.models import WorkOrder
 
 
@@ -197,7 +198,7 @@ def test_a_pass_working_from_a_stale_target_opens_nothing(supervisor, pump, at):
         step = generation.plan_step(
             plan, stale, today=date(2025, 1, 31), meter_value=None, previous_open=False
         )
-        asset = generation.load_assets(organization_ids=[plan.organization_id])[pump.pk]
+        asset = load_assets(organization_ids=[plan.organization_id])[pump.pk]
         report = generation.GenerationReport()
         generation._apply(plan, asset, stale, None, step, report)
     assert (report.opened, report.conflicts) == (0, 1)
@@ -252,3 +253,44 @@ def test_two_workers_generating_at_once_open_each_work_order_once(supervisor, si
     assert sum(r.opened for r in reports) == 12
     assert WorkOrder.objects.count() == PlanOccurrence.objects.count() == 12
     assert set(PlanTarget.objects.values_list("seq", flat=True)) == {2}
+
+
+def test_a_pass_costs_the_same_queries_at_any_number_of_plans(supervisor, site, at):
+    from django.test.utils import CaptureQueriesContext
+
+    def pass_queries():
+        with at(2025, 1, 10, 9), CaptureQueriesContext(connection) as queries:
+            assert plans_generate_due().opened == 0
+        return len(queries)
+
+    def add_plans(first, last):
+        with at(2025, 1, 10, 9):
+            for index in range(first, last):
+                asset = make_asset(supervisor, f"Q-{index}", location=site, asset_type="pump")
+                meter = _hours(supervisor, asset)
+                make_reading(supervisor, meter, 10, datetime(2025, 1, 10, 8, tzinfo=UTC))
+                make_plan(supervisor, asset, name=f"P{index}", start_date=date(2025, 3, 1))
+                make_plan(
+                    supervisor,
+                    asset,
+                    name=f"M{index}",
+                    trigger="meter",
+                    meter_name="Run hours",
+                    meter_interval=500,
+                    interval_count=None,
+                )
+        make_plan(
+            supervisor,
+            None,
+            name=f"T{first}",
+            scope="asset_type",
+            asset_type="pump",
+            start_date=date(2025, 3, 1),
+        )
+
+    add_plans(0, 2)
+    pass_queries()  # the type plan picks up the new pumps once
+    few = pass_queries()
+    add_plans(2, 14)
+    pass_queries()
+    assert pass_queries() == few

@@ -14,10 +14,22 @@ import logging
 import uuid
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.db.models import (
+    DateField,
+    Exists,
+    ExpressionWrapper,
+    FloatField,
+    Func,
+    OuterRef,
+    Q,
+    QuerySet,
+)
 from django.utils import timezone
 
+from assets.models import AssetStatus, Meter
 from fieldops.events import publish_event
 from workorders.maintenance.meters import MeterState, cumulative_meters
 from workorders.maintenance.models import (
@@ -26,6 +38,7 @@ from workorders.maintenance.models import (
     PlanOccurrence,
     PlanTarget,
     ScheduleMode,
+    ScopeKind,
     SkipReason,
     Trigger,
 )
@@ -36,14 +49,7 @@ from workorders.maintenance.schedule import (
     tolerance_days,
 )
 from workorders.maintenance.services.completion import work_order_maintenance_sync
-from workorders.maintenance.services.targets import (
-    CoveredAsset,
-    covered_by,
-    first_due,
-    group_by_type,
-    load_assets,
-    meter_of,
-)
+from workorders.maintenance.services.targets import CoveredAsset, meter_of, targets_sync
 from workorders.models import OPEN_STATUSES, ChangeSource, WorkType
 from workorders.services import ChecklistItemSpec, WorkOrderSpec, work_order_create
 
@@ -144,7 +150,6 @@ def plan_step(
 
 @dataclass
 class GenerationReport:
-    plans: int = 0
     targets: int = 0
     opened: int = 0
     skipped: int = 0
@@ -277,69 +282,124 @@ def _reconcile(organization_id: int | None) -> set[tuple[int, int]]:
     return still_open
 
 
-def plans_generate_due(
-    *, now: datetime | None = None, organization_id: int | None = None
-) -> GenerationReport:
-    """One generation pass over every active plan (of one organisation, or all). Safe to run
-    twice, or in two workers at once."""
-    now = now or timezone.now()
-    report = GenerationReport()
-    open_pairs = _reconcile(organization_id)
+class _DueBy(Func):
+    """``next_due_date - lead_days`` as a date: the day a calendar due point opens."""
+
+    output_field = DateField()
+
+    def as_sql(self, compiler, connection, **extra):  # PostgreSQL: date - integer = date
+        due, due_params = compiler.compile(self.source_expressions[0])
+        lead, lead_params = compiler.compile(self.source_expressions[1])
+        return f"({due} - {lead})", (*due_params, *lead_params)
+
+    def as_sqlite(self, compiler, connection, **extra):
+        due, due_params = compiler.compile(self.source_expressions[0])
+        lead, lead_params = compiler.compile(self.source_expressions[1])
+        return f"date({due}, '-' || {lead} || ' days')", (*due_params, *lead_params)
+
+
+def _candidates(now: datetime, organization_id: int | None) -> QuerySet[PlanTarget]:
+    """Targets that may be due: a calendar point within its lead time (by the latest local
+    date anywhere on Earth; the exact local check follows), or a meter mark the meter's raw
+    value has reached (or a meter that was swapped, where raw values understate the count)."""
+    latest_today = (now + timedelta(hours=14)).date()
+    meters = Meter.objects.filter(
+        asset=OuterRef("asset"), name__iexact=OuterRef("plan__meter_name"), kind="cumulative"
+    )
+    reached = meters.filter(
+        last_value__gte=ExpressionWrapper(
+            OuterRef("next_due_meter") - OuterRef("plan__meter_lead"), output_field=FloatField()
+        )
+    )
+    swapped = meters.filter(readings__is_replacement=True)
+    rows = (
+        PlanTarget.objects.filter(plan__is_active=True, waiting=False)
+        .annotate(due_by=_DueBy("next_due_date", "plan__lead_days"))
+        .filter(
+            Q(due_by__lte=latest_today)
+            | (
+                ~Q(plan__trigger=Trigger.TIME)
+                & Q(next_due_meter__isnull=False)
+                & (Exists(reached) | Exists(swapped))
+            )
+        )
+        .select_related("plan__organization", "plan__location", "asset__location")
+    )
+    if organization_id is not None:
+        rows = rows.filter(organization_id=organization_id)
+    return rows
+
+
+def _add_missing_targets(now: datetime, organization_id: int | None) -> int:
+    """Targets for plans that have none yet (bulk-loaded plans, assets added to a type or a
+    subtree since). Plans get theirs when created, so this is usually two empty queries."""
     plans = MaintenancePlan.objects.filter(is_active=True).select_related(
         "organization", "location"
     )
     if organization_id is not None:
         plans = plans.filter(organization_id=organization_id)
-    plans = list(plans)
-    report.plans = len(plans)
-    if not plans:
-        return report
-    org_ids = None if organization_id is None else [organization_id]
-    assets = load_assets(organization_ids=org_ids)
-    by_type = group_by_type(assets)
-    meters = {}
-    if any(p.trigger != Trigger.TIME for p in plans):
+    has_target = PlanTarget.objects.filter(plan=OuterRef("pk"), asset=OuterRef("asset"))
+    lonely = list(plans.filter(scope=ScopeKind.ASSET).exclude(Exists(has_target)))
+    by_type = list(plans.filter(scope=ScopeKind.ASSET_TYPE))
+    if not lonely and not by_type:
+        return 0
+    return len(targets_sync(plans=lonely + by_type, now=now))
+
+
+def _still_covered(plan: MaintenancePlan, asset: Any) -> bool:
+    if asset.status == AssetStatus.RETIRED:
+        return False
+    if plan.scope == ScopeKind.ASSET:
+        return asset.pk == plan.asset_id
+    path = asset.location.path if asset.location_id else ""
+    prefix = plan.location.path if plan.location_id else ""
+    return asset.asset_type.lower() == plan.asset_type.lower() and path.startswith(prefix)
+
+
+def plans_generate_due(
+    *, now: datetime | None = None, organization_id: int | None = None
+) -> GenerationReport:
+    """One generation pass over every active plan (of one organisation, or all). Safe to run
+    twice, or in two workers at once. The database picks the targets that may be due, so the
+    scan costs the same few queries at any number of plans."""
+    now = now or timezone.now()
+    report = GenerationReport()
+    open_pairs = _reconcile(organization_id)
+    _add_missing_targets(now, organization_id)
+    candidates = list(_candidates(now, organization_id))
+    meters: dict = {}
+    if any(t.plan.trigger != Trigger.TIME for t in candidates):
+        org_ids = {t.organization_id for t in candidates}
         meters = cumulative_meters(organization_ids=org_ids, now=now)
-    targets_qs = PlanTarget.objects.filter(plan__is_active=True)
-    if organization_id is not None:
-        targets_qs = targets_qs.filter(organization_id=organization_id)
-    targets = {(t.plan_id, t.asset_id): t for t in targets_qs}
     todays: dict[str, date] = {}
-    pending, missing = [], []
-    for plan in plans:
+    report.targets = len(candidates)
+    for target in candidates:
+        plan, asset = target.plan, target.asset
+        if not _still_covered(plan, asset):
+            continue
         zone = plan.organization.time_zone
         today = todays.setdefault(zone, local_today(now, zone))
-        for asset in covered_by(plan, assets, by_type):
-            meter = meter_of(plan, asset.id, meters)
-            target = targets.get((plan.pk, asset.id))
-            if target is None:
-                fields = first_due(plan, today=today, meter=meter)
-                missing.append(
-                    PlanTarget(
-                        organization_id=plan.organization_id, plan=plan, asset_id=asset.id, **fields
-                    )
-                )
-            pending.append((plan, asset, meter, today))
-    if missing:
-        PlanTarget.objects.bulk_create(missing, ignore_conflicts=True)
-        targets = {(t.plan_id, t.asset_id): t for t in targets_qs.all()}
-    report.targets = len(pending)
-    for plan, asset, meter, today in pending:
-        target = targets.get((plan.pk, asset.id))
-        if target is None:
-            continue
+        meter = meter_of(plan, asset.pk, meters)
         step = plan_step(
             plan,
             target,
             today=today,
             meter_value=meter.value if meter else None,
-            previous_open=(plan.pk, asset.id) in open_pairs,
+            previous_open=(plan.pk, asset.pk) in open_pairs,
         )
         if step is not None:
-            _apply(plan, asset, target, meter, step, report)
+            covered = CoveredAsset(
+                id=asset.pk,
+                public_id=str(asset.public_id),
+                code=asset.code,
+                organization_id=asset.organization_id,
+                asset_type=asset.asset_type.lower(),
+                location_path=asset.location.path if asset.location_id else "",
+                retired=False,
+            )
+            _apply(plan, covered, target, meter, step, report)
     logger.info(
-        "PM generation: %s plans, %s targets, %s opened, %s skipped, %s overtaken",
-        report.plans,
+        "PM generation: %s candidate targets, %s opened, %s skipped, %s overtaken",
         report.targets,
         report.opened,
         report.skipped,

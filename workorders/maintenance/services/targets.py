@@ -129,10 +129,11 @@ def targets_sync(
     if any(p.trigger != Trigger.TIME for p in plans):
         meters = cumulative_meters(organization_ids=organization_ids, now=now)
     existing = {(t.plan_id, t.asset_id): t for t in PlanTarget.objects.filter(plan__in=plans)}
-    tz = plans[0].organization.time_zone
-    today = local_today(now, tz)
+    todays: dict[str, date] = {}
     created, changed = [], []
     for plan in plans:
+        zone = plan.organization.time_zone
+        today = todays.setdefault(zone, local_today(now, zone))
         for asset in covered_by(plan, assets):
             fields = first_due(plan, today=today, meter=meter_of(plan, asset.id, meters))
             target = existing.get((plan.pk, asset.id))
