@@ -23,7 +23,6 @@ from workorders.models import ChangeSource, WorkOrder
 from workorders.selectors import work_order_get_for_member, work_order_out
 from workorders.serializers import (
     attachment_out,
-    checklist_out,
     note_out,
     part_use_out,
     time_entry_out,
@@ -224,8 +223,16 @@ def answer_checklist(m: Mutation) -> dict:
         client_id=m.field("id", kind=UUID),
         device_time=m.occurred_at,
     )
-    item = work_order.checklist.prefetch_related("answers", "photos").get(pk=answer.item_id)
-    return {"item": checklist_out(item)}
+    return {
+        "answer": {
+            "id": str(answer.public_id),
+            "item_id": str(answer.item.public_id),
+            "result": answer.result,
+            "value": answer.value,
+            "text": answer.text,
+            "failed": answer.is_failure,
+        }
+    }
 
 
 def add_attachment(m: Mutation) -> dict:

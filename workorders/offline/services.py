@@ -2,6 +2,7 @@
 
 import json
 import logging
+from contextlib import nullcontext
 from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
@@ -16,7 +17,12 @@ from fieldops.errors import DomainError, ValidationFailed, error_body
 from workorders.dispatch.services import device_state_record
 from workorders.offline.appliers import APPLIERS, Mutation, StaleChange
 from workorders.offline.models import SyncMutation
-from workorders.services.children import records_batched
+from workorders.services.children import (
+    insert_deferred,
+    records_batched,
+    records_deferred,
+    unused_client_ids,
+)
 
 logger = logging.getLogger("fieldops.sync")
 MAX_BATCH = 1000
@@ -51,10 +57,18 @@ def sync_push(
         row.mutation_id: row for row in SyncMutation.objects.filter(mutation_id__in=_ids(mutations))
     }
     targets: dict[str, Any] = {}
+    device_id = device_id[:64]
+    results: list[dict[str, Any]] = []
+    run: list[Any] = []
     with records_batched():
-        results = [
-            _apply(membership, device_id[:64], raw, shift, known, targets) for raw in mutations
-        ]
+        for raw in mutations:
+            if _appendable(raw, known):
+                run.append(raw)
+                continue
+            results += _apply_appendable(membership, device_id, run, shift, known, targets)
+            run = []
+            results.append(_apply(membership, device_id, raw, shift, known, targets))
+        results += _apply_appendable(membership, device_id, run, shift, known, targets)
     if device_id.strip():
         # What the dispatcher sees on the board: when this phone last synced, what still waits.
         done = sum(1 for r in results if r["status"] in ("applied", "duplicate"))
@@ -65,6 +79,72 @@ def sync_push(
             synced_at=timezone.now(),
         )
     return results
+
+
+# Append-only records: validated one by one, written together (nothing else reads them back
+# within a push). Anything else is applied alone, after the records queued before it are written.
+APPENDABLE = frozenset({"note.add", "time_entry.add", "part.use", "checklist.answer"})
+
+
+def _appendable(raw: Any, known: dict[UUID, SyncMutation]) -> bool:
+    if not isinstance(raw, dict) or raw.get("kind") not in APPENDABLE:
+        return False
+    mutation_id = _mutation_id(raw)
+    return mutation_id is not None and mutation_id not in known
+
+
+def _apply_appendable(
+    membership: Membership,
+    device_id: str,
+    run: list[Any],
+    shift: timedelta,
+    known: dict[UUID, SyncMutation],
+    targets: dict[str, Any],
+) -> list[dict[str, Any]]:
+    if not run:
+        return []
+    answers: list[dict[str, Any]] = []
+    rows: list[SyncMutation] = []
+    new_ids = unused_client_ids({cid for cid in map(_client_id, run) if cid is not None})
+    try:
+        with transaction.atomic():
+            with records_deferred(new_ids) as records:
+                for raw in run:
+                    mutation_id = _mutation_id(raw)
+                    answer = _run(membership, raw, shift, mutation_id, targets, savepoint=False)
+                    answers.append(answer)
+                    rows.append(_record(membership, device_id, raw, mutation_id, answer))
+            insert_deferred(records)
+            SyncMutation.objects.bulk_create(rows)
+    except IntegrityError:
+        # An id seen twice, or another push of the same changes at this moment: go one by one,
+        # where each case gets its exact answer.
+        targets.clear()
+        return [_apply(membership, device_id, raw, shift, known, targets) for raw in run]
+    known.update((row.mutation_id, row) for row in rows)
+    return answers
+
+
+def _client_id(raw: Any) -> UUID | None:
+    try:
+        return UUID(str(raw["data"]["id"]))
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+def _record(
+    membership: Membership, device_id: str, raw: Any, mutation_id: UUID, answer: dict
+) -> SyncMutation:
+    return SyncMutation(
+        organization_id=membership.organization_id,
+        mutation_id=mutation_id,
+        membership=membership,
+        device_id=device_id,
+        kind=str(raw.get("kind", ""))[:40],
+        outcome=answer["status"],
+        occurred_at=_parsed_time(raw),
+        answer=answer,
+    )
 
 
 def _ids(mutations: list[Any]) -> list[UUID]:
@@ -137,16 +217,9 @@ def _apply(
             # Recorded in the same transaction as the change: both happen, or neither. A
             # second push of the same id waits on this row's unique key, then is told
             # "duplicate".
-            known[mutation_id] = SyncMutation.objects.create(
-                organization_id=membership.organization_id,
-                mutation_id=mutation_id,
-                membership=membership,
-                device_id=device_id,
-                kind=str(raw.get("kind", ""))[:40],
-                outcome=answer["status"],
-                occurred_at=_parsed_time(raw),
-                answer=answer,
-            )
+            row = _record(membership, device_id, raw, mutation_id, answer)
+            row.save()
+        known[mutation_id] = row
     except IntegrityError:
         targets.clear()
         row = SyncMutation.objects.filter(mutation_id=mutation_id).first()
@@ -162,11 +235,14 @@ def _run(
     shift: timedelta,
     mutation_id: UUID,
     targets: dict[str, Any],
+    *,
+    savepoint: bool = True,
 ) -> dict:
     key = str(mutation_id)
     try:
         mutation = _parse(membership, raw, shift, targets)
-        with transaction.atomic():  # a refused change leaves nothing behind
+        # A refused change leaves nothing behind (deferred records write nothing to undo).
+        with transaction.atomic() if savepoint else nullcontext():
             result = APPLIERS[mutation.kind](mutation)
     except StaleChange as exc:
         targets.clear()

@@ -38,7 +38,8 @@ def require_role(membership: Membership, *roles: str) -> None:
 
 
 def is_assignee(work_order: WorkOrder, membership: Membership) -> bool:
-    return work_order.assignments.filter(membership=membership).exists()
+    # all() uses the prefetched assignments when the caller loaded them (selectors do).
+    return any(a.membership_id == membership.pk for a in work_order.assignments.all())
 
 
 def require_worker(work_order: WorkOrder, membership: Membership) -> None:

@@ -48,7 +48,7 @@ MAX_TIME_ENTRY = timedelta(hours=24)
 
 
 def _replayed(model: type[M], client_id: UUID | None, work_order: WorkOrder) -> M | None:
-    if client_id is None:
+    if client_id is None or client_id in _new_ids.get():
         return None
     existing = model.objects.filter(public_id=client_id).first()
     if existing is None:
@@ -68,10 +68,20 @@ def _open_for_records(work_order: WorkOrder) -> None:
         )
 
 
+# Inside records_deferred(), new rows are collected and inserted together by its caller, and
+# client ids it already checked are known to be new (no look-up per record).
+_deferred_rows: ContextVar[list[Model] | None] = ContextVar("deferred_rows", default=None)
+_new_ids: ContextVar[frozenset[UUID]] = ContextVar("new_ids", default=frozenset())
+
+
 def _create(model: type[M], client_id: UUID | None, **fields: Any) -> tuple[M, bool]:
     row = model(**fields)
     if client_id is not None:
         row.public_id = client_id
+    deferred = _deferred_rows.get()
+    if deferred is not None:
+        deferred.append(row)
+        return row, True
     try:
         with transaction.atomic():
             row.save()
@@ -98,6 +108,41 @@ def _touch(work_order: WorkOrder, what: str) -> None:
         return
     WorkOrder.objects.filter(pk=work_order.pk).update(updated_at=timezone.now())
     publish_work_order_event("workorder.updated", work_order, records=[what])
+
+
+@contextmanager
+def records_deferred(new_ids: frozenset[UUID] = frozenset()) -> Iterator[list[Model]]:
+    """Validate append-only records without writing them: the caller bulk-inserts the list it
+    is given (and takes care of a duplicate id, which then fails the whole insert).
+    ``new_ids``: client ids the caller found unused, so they need no look-up here."""
+    rows: list[Model] = []
+    token, ids_token = _deferred_rows.set(rows), _new_ids.set(new_ids)
+    try:
+        yield rows
+    finally:
+        _deferred_rows.reset(token)
+        _new_ids.reset(ids_token)
+
+
+APPENDABLE_MODELS = (Note, TimeEntry, PartUsage, ChecklistAnswer)
+
+
+def unused_client_ids(candidates: set[UUID]) -> frozenset[UUID]:
+    """Of ``candidates``, those no append-only record has taken yet (one query per kind)."""
+    taken: set[UUID] = set()
+    for model in APPENDABLE_MODELS:
+        taken |= set(
+            model.objects.filter(public_id__in=candidates).values_list("public_id", flat=True)
+        )
+    return frozenset(candidates - taken)
+
+
+def insert_deferred(rows: list[Model]) -> None:
+    by_model: dict[type[Model], list[Model]] = {}
+    for row in rows:
+        by_model.setdefault(type(row), []).append(row)
+    for model, group in by_model.items():
+        model.objects.bulk_create(group)
 
 
 @contextmanager
@@ -271,7 +316,12 @@ def part_use(
 
 
 def checklist_item_get(work_order: WorkOrder, item_id: UUID) -> ChecklistItem:
-    item = work_order.checklist.filter(public_id=item_id).first()
+    # Checklists are short: load them once per work order object, then look up in memory.
+    items = getattr(work_order, "_checklist_by_id", None)
+    if items is None:
+        items = {item.public_id: item for item in work_order.checklist.all()}
+        work_order._checklist_by_id = items
+    item = items.get(item_id)
     if item is None:
         raise NotFound()
     return item
