@@ -187,7 +187,7 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     # local midnight (the pass is idempotent; a fixed number of queries to scan).
     "maintenance-generate-due": {
         "task": "workorders.maintenance.tasks.plans_generate_due_task",
-        "schedule": 15 * 60.0,
+        "schedule": float(env_int("PM_GENERATION_SECONDS", 15 * 60)),
     },
     # Condition rules run on each reading event; this catches readings whose event was lost.
     "maintenance-rules-backstop": {

@@ -27,22 +27,26 @@ pytestmark = pytest.mark.processes
 @pytest.fixture(scope="module")
 def embedded_stack(tmp_path_factory):
     data_dir = tmp_path_factory.mktemp("embedded")
-    env = embedded_env(data_dir)
+    # beat runs the PM pass every few seconds here instead of every 15 minutes
+    env = embedded_env(data_dir, PM_GENERATION_SECONDS="3")
     manage(env, "bootstrap", "--demo")
     port = free_port()
     base_url = f"http://127.0.0.1:{port}"
     with running(env, daphne(port), worker(), beat(data_dir), logs=data_dir):
         wait_healthy(base_url)
-        yield base_url
+        yield base_url, env
 
 
 def test_healthz_reports_embedded_mode(embedded_stack):
-    body = httpx.get(f"{embedded_stack}/healthz").json()
+    base_url, _ = embedded_stack
+    body = httpx.get(f"{base_url}/healthz").json()
     assert body["mode"] == "embedded"
     assert all(check["ok"] for check in body["checks"].values()), body
 
 
 def test_event_published_by_the_worker_reaches_an_open_socket(embedded_stack):
+    embedded_stack, _ = embedded_stack
+
     async def scenario() -> dict:
         with httpx.Client(base_url=embedded_stack) as client:
             login(client, "dispatcher", "fieldops-demo")
@@ -71,6 +75,8 @@ def test_event_published_by_the_worker_reaches_an_open_socket(embedded_stack):
 
 
 def test_anonymous_socket_is_closed_by_the_server(embedded_stack):
+    embedded_stack, _ = embedded_stack
+
     async def scenario() -> int:
         ws_url = embedded_stack.replace("http", "ws") + "/ws/live/"
         with pytest.raises(websockets.InvalidStatus) as refused:
@@ -80,3 +86,47 @@ def test_anonymous_socket_is_closed_by_the_server(embedded_stack):
 
     # Closed before accept: Daphne refuses the handshake itself.
     assert asyncio.run(scenario()) == 403
+
+
+PLAN_DUE_TODAY = """
+from django.utils import timezone
+from assets.models import Asset
+from fieldops.accounts.models import Membership
+from workorders.maintenance import services
+admin = Membership.objects.get(user__username="admin")
+asset = Asset.objects.get(code="FLT-401")
+services.plan_create(membership=admin, spec=services.PlanSpec(
+    name="Forklift weekly check (beat test)", asset_id=asset.public_id,
+    start_date=timezone.localdate(), interval_count=1, interval_unit="weeks",
+    work_title="Forklift weekly check"))
+"""
+
+
+def test_work_order_generated_by_beat_appears_live_on_an_open_board(embedded_stack):
+    """Beat (its own process) runs the PM pass, the worker (another process) opens the work
+    order, and the dispatcher's open socket (Daphne, a third) is told — no server involved."""
+    base_url, env = embedded_stack
+
+    async def scenario() -> dict:
+        with httpx.Client(base_url=base_url) as client:
+            login(client, "dispatcher", "fieldops-demo")
+            cookie = "; ".join(f"{k}={v}" for k, v in client.cookies.items())
+            ws_url = base_url.replace("http", "ws") + "/ws/live/"
+            async with websockets.connect(
+                ws_url, additional_headers={"Cookie": cookie, "Origin": base_url}
+            ) as socket:
+                assert json.loads(await socket.recv())["type"] == "hello"
+                manage(env, "shell", "-c", PLAN_DUE_TODAY)
+                deadline = time.monotonic() + 40
+                while time.monotonic() < deadline:
+                    message = json.loads(await asyncio.wait_for(socket.recv(), timeout=40))
+                    event = message.get("event", {})
+                    if event.get("type") == "workorder.created":
+                        detail = client.get(f"/api/v1/work-orders/{event['data']['number']}")
+                        if detail.json().get("title") == "Forklift weekly check":
+                            return detail.json()
+        raise AssertionError("no work order from beat reached the board")
+
+    work_order = asyncio.run(scenario())
+    assert work_order["work_type"] == "preventive"
+    assert work_order["asset"]["code"] == "FLT-401"
