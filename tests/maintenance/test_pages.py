@@ -156,3 +156,16 @@ def test_pages_of_another_organisation_are_404_and_technicians_are_refused(
         assert outsider.get(url).status_code == 404
     assert as_member(technician).get("/plans/").status_code == 403
     assert as_member(supervisor).get("/rules/").status_code == 200
+
+
+def test_preview_shows_calendar_dates_before_the_name_and_asset_are_chosen(
+    supervisor, pump, as_member, at
+):
+    with at(2025, 1, 10, 9):
+        page = (
+            as_member(supervisor)
+            .post("/plans/preview/", _form(pump, name="", asset_id=""))
+            .content.decode()
+        )
+    assert "Fri 28 Feb 2025" in page
+    assert "Fix these" not in page

@@ -40,6 +40,31 @@ from workorders.maintenance.services.rules import RULE_FIELDS
 from workorders.models import Priority
 
 PAGE_SIZE = 50
+NOT_SCHEDULE = {"name", "asset_id", "asset_type", "location_id", "work_title", "required_skill"}
+SCHEDULE_ONLY = (
+    "trigger",
+    "mode",
+    "interval_count",
+    "interval_unit",
+    "start_date",
+    "lead_days",
+    "active_from",
+    "active_until",
+)
+FIELD_LABELS = {
+    "name": "Name",
+    "asset_id": "Asset",
+    "location_id": "Location",
+    "interval_count": "Every",
+    "lead_days": "Open days ahead",
+    "start_date": "First due date",
+    "meter_name": "Cumulative meter",
+    "meter_interval": "Every (units)",
+    "meter_lead": "Open units ahead",
+    "tolerance_percent": "On time within ± %",
+    "active_until": "Active until",
+    "estimated_minutes": "Minutes",
+}
 
 
 def member_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
@@ -211,11 +236,17 @@ def _preview(request: HttpRequest, values: Any) -> dict[str, Any]:
     """Validate the editor's current values and project the next due dates, storing nothing."""
     if not hasattr(values, "getlist"):
         values = _as_query(values)
+    spec = None
     try:
         spec = plan_spec_from(values)
         fields = validate_plan(spec, organization_id=request.membership.organization_id)
     except ValidationFailed as exc:
-        return {"dues": [], "errors": _errors(exc), "note": ""}
+        problems = _errors(exc)
+        if spec is None or spec.trigger != Trigger.TIME or set(problems) - NOT_SCHEDULE:
+            labels = {FIELD_LABELS.get(k, k.replace("_", " ")): v for k, v in problems.items()}
+            return {"dues": [], "errors": labels, "note": ""}
+        # A calendar's dates do not depend on the name or the asset: show them already.
+        fields = {f: getattr(spec, f) for f in SCHEDULE_ONLY}
     draft = MaintenancePlan(organization_id=request.membership.organization_id, **fields)
     asset = fields.get("asset")
     dues, note = selectors.preview_dues(

@@ -133,11 +133,12 @@ def _check_schedule(errors: _Errors, spec: PlanSpec) -> None:
             errors.add("interval_count", "At most 1000.")
         elif spec.interval_unit in IntervalUnit.values:
             shortest = shortest_interval_days(count, spec.interval_unit)
+            unit = spec.interval_unit.rstrip("s") if count == 1 else spec.interval_unit
             if spec.lead_days >= shortest:
                 errors.add(
                     "lead_days",
                     f"The lead time ({spec.lead_days} days) must be shorter than the interval "
-                    f"({count} {spec.interval_unit}, at least {shortest} days).",
+                    f"({count} {unit}, at least {shortest} days).",
                 )
     if spec.lead_days < 0 or spec.lead_days > 3650:
         errors.add("lead_days", "Between 0 and 3650 days.")
