@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "workorders.maintenance",
     "workorders.dispatch",
     "workorders.offline",
+    "workorders.kpis",
     "integrations",
 ]
 if EMBEDDED:
