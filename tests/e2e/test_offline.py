@@ -4,6 +4,7 @@ import base64
 import time
 
 import pytest
+from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import expect
 
 from fieldops.accounts.models import Role
@@ -23,10 +24,14 @@ NO_BACKGROUND_SYNC = """
   Object.defineProperty(ServiceWorkerRegistration.prototype, 'sync', {get() { return undefined; }});
 """
 PAGE_CACHED = """async (url) => {
-  for (const key of await caches.keys()) {
-    if (await (await caches.open(key)).match(url)) return true;
-  }
-  return false;
+  // Answer within 2 s whatever happens (a navigation, a busy worker): evaluate() has no timeout.
+  const check = (async () => {
+    for (const key of await caches.keys()) {
+      if (await (await caches.open(key)).match(url)) return true;
+    }
+    return false;
+  })();
+  return Promise.race([check, new Promise((resolve) => setTimeout(() => resolve(false), 2000))]);
 }"""
 
 
@@ -50,8 +55,11 @@ def wait_until(check, what: str, seconds: float = 20) -> None:
     """page.wait_for_function does not await an async predicate; evaluate() does."""
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
-        if check():
-            return
+        try:
+            if check():
+                return
+        except PlaywrightError:  # the page navigated under the check: look again
+            pass
         time.sleep(0.2)
     raise AssertionError(f"timed out waiting for {what}")
 
