@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "workorders.offline",
     "workorders.kpis",
     "integrations",
+    "integrations.webhooks",
 ]
 if EMBEDDED:
     INSTALLED_APPS.append("channels_lite")
@@ -196,6 +197,11 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "schedule": 10 * 60.0,
     },
 }
+
+# --- Webhooks -----------------------------------------------------------------------------------
+# Endpoint URLs resolving to loopback are refused in production (SSRF); development allows them.
+WEBHOOKS_ALLOW_LOOPBACK = env_bool("WEBHOOKS_ALLOW_LOOPBACK", not PRODUCTION)
+WEBHOOKS_TIMEOUT_SECONDS = env_int("WEBHOOKS_TIMEOUT_SECONDS", 10)
 
 # --- Auth ---------------------------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [
