@@ -9,6 +9,7 @@ from fieldops.api_errors import install_error_handlers
 from fieldops.realtime.api import router as realtime_router
 from fieldops.throttling import ActorRateThrottle, AddressRateThrottle
 from integrations.api import router as integrations_router
+from integrations.webhooks.api import router as webhooks_router
 from workorders.api import router as workorders_router
 from workorders.dispatch.api import router as dispatch_router
 from workorders.maintenance.api import router as maintenance_router
@@ -35,3 +36,4 @@ api.add_router("/", maintenance_router)
 api.add_router("/", dispatch_router)
 api.add_router("/sync", offline_router)
 api.add_router("/integrations", integrations_router)
+api.add_router("/webhooks", webhooks_router)
