@@ -39,6 +39,7 @@ urlpatterns = [
     path("", include("workorders.maintenance.urls")),
     path("", include("workorders.dispatch.urls")),
     path("", include("workorders.offline.urls")),
+    path("integrations/webhooks/", include("integrations.webhooks.urls")),
     path("integrations/", include("integrations.urls")),
     path("admin/", admin.site.urls),
 ]
