@@ -1,0 +1,642 @@
+"""The supervisor dashboard's figures. Every KPI is computed over one `Scope` (organisation, a
+period of local dates in the organisation's time zone, optionally a site subtree and a team) and
+carries the definition it was computed with, because the field's tools disagree on them.
+
+Aggregation happens in the database; the number of queries does not depend on the data size."""
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from django.db.models import (
+    Avg,
+    Count,
+    DateTimeField,
+    DurationField,
+    Exists,
+    ExpressionWrapper,
+    F,
+    OuterRef,
+    Q,
+    QuerySet,
+    Sum,
+    Value,
+)
+from django.db.models.functions import Greatest, Least, TruncDate
+from django.db.models.lookups import LessThan
+from django.utils import timezone
+
+from assets.models import AssetStatus, AssetStatusChange, Location
+from workorders.dispatch.models import Crew, Shift
+from workorders.maintenance.selectors import pm_compliance
+from workorders.models import (
+    OPEN_STATUSES,
+    OrganizationWorkSettings,
+    Priority,
+    Status,
+    TimeEntry,
+    WorkOrder,
+    WorkOrderAssignment,
+    WorkType,
+)
+from workorders.models.children import TimeKind
+
+PLANNED_TYPES = (WorkType.PREVENTIVE, WorkType.PREDICTIVE, WorkType.INSPECTION)
+REACTIVE_TYPES = (WorkType.CORRECTIVE, WorkType.EMERGENCY)
+READY_STATUSES = (Status.NEW, Status.ASSIGNED, Status.DISPATCHED)
+AGE_BUCKETS = (
+    ("age_0", 0, 1, "< 1 day"),
+    ("age_1", 1, 7, "1-7 days"),
+    ("age_7", 7, 30, "7-30 days"),
+    ("age_30", 30, None, "30+ days"),
+)
+DEFAULT_FTF_DAYS = 30
+
+DEFINITIONS = {
+    "backlog": "Open work now (new, assigned, dispatched, en route, in progress, on hold), "
+    "by status and priority; age = now - created.",
+    "overdue": "Open work whose SLA resolution due time has passed.",
+    "at_risk": "Open work not yet overdue with less than the organisation's at-risk fraction "
+    "(default 25 %) of its SLA resolution time left.",
+    "sla_compliance": "Work completed in the period on or before its SLA resolution due time ÷ "
+    "work completed in the period that had one.",
+    "response_time": "Mean of first response (assignment) - created, over work completed in the "
+    "period; met = responded by the response due time.",
+    "onsite_time": "Mean of work started - created (arrival on site), over work completed in the "
+    "period; met = started by the on-site due time.",
+    "resolution_time": "Mean of completed - created, over work completed in the period; "
+    "met = completed by the resolution due time.",
+    "pm_compliance": "PM occurrences done within their tolerance window ÷ PM occurrences due in "
+    "the period (Fiix's 10 % rule, per plan). Organisation-wide: site and team do not apply.",
+    "planned_reactive": "Work created in the period: planned (preventive, predictive, "
+    "inspection) vs reactive (corrective, emergency); ratio = planned ÷ reactive.",
+    "mttr_labour": "MTTR (repair time): mean of completed - started over corrective and emergency "
+    "work completed in the period. Includes pauses; it is not labour minutes.",
+    "mttr_downtime": "MTTR (downtime per failure): total asset downtime from 'down' status "
+    "changes that began in the period (until back to operating, or the period end) ÷ number of "
+    "those failures.",
+    "mtbf": "MTBF: asset operating time in the period ÷ failures ('down' status changes) in the "
+    "period, from the asset status history, over the assets whose status changed in the period.",
+    "first_time_fix": "Corrective and emergency work with an asset completed in the period, with "
+    "no follow-up and no other corrective or emergency work opened on the same asset within "
+    "{days} days after completion ÷ all such completed work.",
+    "utilisation": "Technician utilisation: logged work time ÷ shift time in the period "
+    "(weekly shifts, time off not deducted).",
+    "wrench_time": "Wrench time: hands-on work time ÷ (travel + work + waiting) time logged in "
+    "the period; breaks are not paid time here.",
+    "pmp": "Planned maintenance percentage: work time logged on planned work (preventive, "
+    "predictive, inspection) ÷ all work time logged in the period.",
+    "schedule_compliance": "Work whose scheduled window ends in the period (not cancelled), "
+    "completed by the end of its window ÷ all such work.",
+    "crew_weeks": "Backlog in crew-weeks: estimated hours of open work ÷ crew hours per week "
+    "(the weekly shifts of the technicians in scope). Ready to schedule = new, assigned or "
+    "dispatched; work without an estimate counts 0 hours.",
+    "created_completed": "Work orders created and completed per local day of the period.",
+}
+
+
+@dataclass(frozen=True)
+class Scope:
+    organization_id: int
+    time_zone: str
+    start: date
+    end: date  # inclusive
+    site: Location | None = None
+    team: Crew | None = None
+    ftf_days: int = DEFAULT_FTF_DAYS
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.time_zone)
+
+    @property
+    def since(self) -> datetime:
+        return datetime.combine(self.start, time.min, tzinfo=self.tz)
+
+    @property
+    def until(self) -> datetime:
+        return datetime.combine(self.end + timedelta(days=1), time.min, tzinfo=self.tz)
+
+    @property
+    def days(self) -> list[date]:
+        return [self.start + timedelta(days=n) for n in range((self.end - self.start).days + 1)]
+
+
+@dataclass
+class Figure:
+    key: str
+    label: str
+    value: float | None
+    unit: str = ""
+    numerator: float | None = None
+    denominator: float | None = None
+    definition: str = ""
+    drill: str = ""  # query string for the work-order list
+    extra: dict = field(default_factory=dict)
+
+
+@dataclass
+class Dashboard:
+    scope: Scope
+    now: datetime
+    figures: dict[str, Figure] = field(default_factory=dict)
+    tables: dict[str, "Table"] = field(default_factory=dict)
+
+
+@dataclass
+class Table:
+    key: str
+    title: str
+    columns: list[str]
+    rows: list[list]
+    definition: str = ""
+
+
+def _ratio(part: float | None, whole: float | None, scale: float = 100) -> float | None:
+    if part is None or not whole:
+        return None
+    return round(scale * part / whole, 1)
+
+
+def _hours(delta: timedelta | None) -> float | None:
+    return None if delta is None else round(delta.total_seconds() / 3600, 2)
+
+
+def _duration(expression) -> ExpressionWrapper:
+    return ExpressionWrapper(expression, output_field=DurationField())
+
+
+def work_orders_in_scope(scope: Scope) -> QuerySet[WorkOrder]:
+    queryset = WorkOrder.objects.filter(organization_id=scope.organization_id)
+    if scope.site is not None:
+        queryset = queryset.filter(
+            Q(location__path__startswith=scope.site.path)
+            | Q(asset__location__path__startswith=scope.site.path)
+        )
+    if scope.team is not None:
+        queryset = queryset.filter(
+            Exists(
+                WorkOrderAssignment.objects.filter(
+                    work_order=OuterRef("pk"), membership__technician_profile__crew=scope.team
+                )
+            )
+        )
+    return queryset
+
+
+# --- open work: backlog, age, overdue, at risk, crew-weeks -------------------------------------
+
+
+def backlog_grid(scope: Scope) -> dict[tuple[str, str], int]:
+    """(status, priority) -> open count. One query."""
+    rows = (
+        work_orders_in_scope(scope)
+        .filter(status__in=OPEN_STATUSES)
+        .values("status", "priority")
+        .annotate(n=Count("id"))
+    )
+    return {(r["status"], r["priority"]): r["n"] for r in rows}
+
+
+def open_work(scope: Scope, *, now: datetime, at_risk_fraction: float) -> dict:
+    """Counts and estimate sums of open work now. One query."""
+    open_q = Q(status__in=OPEN_STATUSES)
+    span = _duration(F("due_at") - F("created_at"))
+    # At risk from the moment only `at_risk_fraction` of the created→due span is left.
+    time_left = _duration(F("due_at") - Value(now, output_field=DateTimeField()))
+    at_risk = Q(due_at__gte=now) & LessThan(time_left, _duration(span * at_risk_fraction))
+    aggregates = {
+        "total": Count("id"),
+        "overdue": Count("id", filter=Q(due_at__lt=now)),
+        "at_risk": Count("id", filter=at_risk),
+        "minutes": Sum("estimated_minutes"),
+        "ready_minutes": Sum("estimated_minutes", filter=Q(status__in=READY_STATUSES)),
+        "unestimated": Count("id", filter=Q(estimated_minutes__isnull=True)),
+    }
+    for key, low, high, _ in AGE_BUCKETS:
+        condition = Q(created_at__lte=now - timedelta(days=low))
+        if high is not None:
+            condition &= Q(created_at__gt=now - timedelta(days=high))
+        aggregates[key] = Count("id", filter=condition)
+    return work_orders_in_scope(scope).filter(open_q).aggregate(**aggregates)
+
+
+# --- completed and created in the period --------------------------------------------------------
+
+
+def period_work(scope: Scope) -> dict:
+    """SLA, response/on-site/resolution, MTTR, planned vs reactive, schedule compliance. One
+    query over work created, completed or scheduled to end in the period."""
+    since, until = scope.since, scope.until
+    done = Q(completed_at__gte=since, completed_at__lt=until)
+    created = Q(created_at__gte=since, created_at__lt=until)
+    scheduled = Q(scheduled_end__gte=since, scheduled_end__lt=until) & ~Q(status=Status.CANCELLED)
+    repair = done & Q(work_type__in=REACTIVE_TYPES, started_at__isnull=False)
+    return (
+        work_orders_in_scope(scope)
+        .filter(done | created | scheduled)
+        .aggregate(
+            completed=Count("id", filter=done),
+            with_due=Count("id", filter=done & Q(due_at__isnull=False)),
+            met=Count("id", filter=done & Q(completed_at__lte=F("due_at"))),
+            responded=Count("id", filter=done & Q(responded_at__isnull=False)),
+            response_with_due=Count(
+                "id", filter=done & Q(responded_at__isnull=False, response_due_at__isnull=False)
+            ),
+            response_met=Count("id", filter=done & Q(responded_at__lte=F("response_due_at"))),
+            response_mean=Avg(
+                _duration(F("responded_at") - F("created_at")),
+                filter=done & Q(responded_at__isnull=False),
+            ),
+            onsite_with_due=Count(
+                "id", filter=done & Q(started_at__isnull=False, onsite_due_at__isnull=False)
+            ),
+            onsite_met=Count("id", filter=done & Q(started_at__lte=F("onsite_due_at"))),
+            onsite_mean=Avg(
+                _duration(F("started_at") - F("created_at")),
+                filter=done & Q(started_at__isnull=False),
+            ),
+            resolution_mean=Avg(_duration(F("completed_at") - F("created_at")), filter=done),
+            repairs=Count("id", filter=repair),
+            mttr=Avg(_duration(F("completed_at") - F("started_at")), filter=repair),
+            planned=Count("id", filter=created & Q(work_type__in=PLANNED_TYPES)),
+            reactive=Count("id", filter=created & Q(work_type__in=REACTIVE_TYPES)),
+            scheduled=Count("id", filter=scheduled),
+            on_schedule=Count("id", filter=scheduled & Q(completed_at__lte=F("scheduled_end"))),
+        )
+    )
+
+
+def first_time_fix(scope: Scope) -> dict:
+    """Completed corrective work without a follow-up or a repeat on the same asset within
+    `ftf_days` of completion. One query."""
+    window = timedelta(days=scope.ftf_days)
+    repeat = WorkOrder.objects.filter(organization_id=scope.organization_id).filter(
+        Q(follow_up_of=OuterRef("pk"))
+        | Q(
+            asset=OuterRef("asset"),
+            work_type__in=REACTIVE_TYPES,
+            created_at__gt=OuterRef("completed_at"),
+            created_at__lte=OuterRef("completed_at") + window,
+        )
+    )
+    return (
+        work_orders_in_scope(scope)
+        .filter(
+            completed_at__gte=scope.since,
+            completed_at__lt=scope.until,
+            work_type__in=REACTIVE_TYPES,
+            asset__isnull=False,
+        )
+        .annotate(repeated=Exists(repeat.exclude(pk=OuterRef("pk"))))
+        .aggregate(total=Count("id"), fixed=Count("id", filter=Q(repeated=False)))
+    )
+
+
+def per_day(scope: Scope) -> list[tuple[date, int, int]]:
+    """(local day, created, completed) for every day of the period. Two queries."""
+    base = work_orders_in_scope(scope)
+    created = dict(
+        base.filter(created_at__gte=scope.since, created_at__lt=scope.until)
+        .annotate(day=TruncDate("created_at", tzinfo=scope.tz))
+        .values_list("day")
+        .annotate(n=Count("id"))
+        .values_list("day", "n")
+    )
+    completed = dict(
+        base.filter(completed_at__gte=scope.since, completed_at__lt=scope.until)
+        .annotate(day=TruncDate("completed_at", tzinfo=scope.tz))
+        .values_list("day")
+        .annotate(n=Count("id"))
+        .values_list("day", "n")
+    )
+    return [(day, created.get(day, 0), completed.get(day, 0)) for day in scope.days]
+
+
+# --- assets: downtime and MTBF ------------------------------------------------------------------
+
+
+@dataclass
+class AssetReliability:
+    asset_id: int
+    code: str
+    name: str
+    failures: int = 0
+    downtime: timedelta = timedelta(0)
+    operating: timedelta = timedelta(0)
+
+    @property
+    def mtbf_hours(self) -> float | None:
+        return None if not self.failures else _hours(self.operating / self.failures)
+
+    @property
+    def mttr_hours(self) -> float | None:
+        return None if not self.failures else _hours(self.downtime / self.failures)
+
+
+def asset_reliability(scope: Scope, *, now: datetime) -> list[AssetReliability]:
+    """Per asset with a status change in the period: failures, downtime of those failures and
+    operating time in the period. One query (the changes, with the last one before the period
+    to know each asset's state at its start)."""
+    since, until = scope.since, min(scope.until, now)
+    changes = AssetStatusChange.objects.filter(
+        organization_id=scope.organization_id, changed_at__lt=until
+    )
+    if scope.site is not None:
+        changes = changes.filter(asset__location__path__startswith=scope.site.path)
+    in_period = changes.filter(changed_at__gte=since)
+    rows = (
+        changes.filter(
+            Q(changed_at__gte=since)
+            | Q(
+                changed_at__lt=since,
+                asset_id__in=in_period.values("asset_id"),
+            )
+        )
+        .order_by("asset_id", "changed_at", "id")
+        .values_list(
+            "asset_id", "asset__code", "asset__name", "from_status", "to_status", "changed_at"
+        )
+    )
+    by_asset: dict[int, list] = defaultdict(list)
+    for row in rows:
+        by_asset[row[0]].append(row)
+    result = []
+    for asset_id, history in by_asset.items():
+        before = [r for r in history if r[5] < since]
+        during = [r for r in history if r[5] >= since]
+        state = before[-1][4] if before else (during[0][3] or AssetStatus.OPERATING)
+        item = AssetReliability(asset_id, history[0][1], history[0][2])
+        cursor = since
+        for _, _, _, _, to_status, at in during:
+            _accrue(item, state, at - cursor)
+            if to_status == AssetStatus.DOWN and state != AssetStatus.DOWN:
+                item.failures += 1
+            state, cursor = to_status, at
+        _accrue(item, state, until - cursor)
+        result.append(item)
+    return sorted(result, key=lambda r: (-r.failures, r.code))
+
+
+def _accrue(item: AssetReliability, state: str, span: timedelta) -> None:
+    if span <= timedelta(0):
+        return
+    if state == AssetStatus.OPERATING:
+        item.operating += span
+    elif state == AssetStatus.DOWN and item.failures:
+        item.downtime += span  # downtime of a failure that began in the period
+
+
+# --- people: time entries and shifts ------------------------------------------------------------
+
+
+def time_split(scope: Scope) -> dict:
+    """Minutes by kind logged in the period (entries clipped to its edges), and work minutes on
+    planned work. One query."""
+    since, until = scope.since, scope.until
+    entries = TimeEntry.objects.filter(
+        organization_id=scope.organization_id,
+        started_at__lt=until,
+        ended_at__gt=since,
+    )
+    if scope.team is not None:
+        entries = entries.filter(technician__technician_profile__crew=scope.team)
+    if scope.site is not None:
+        entries = entries.filter(
+            Q(work_order__location__path__startswith=scope.site.path)
+            | Q(work_order__asset__location__path__startswith=scope.site.path)
+        )
+    clipped = _duration(Least(F("ended_at"), until) - Greatest(F("started_at"), since))
+    sums = {kind: Sum(clipped, filter=Q(kind=kind)) for kind in TimeKind.values}
+    sums["planned_work"] = Sum(
+        clipped, filter=Q(kind=TimeKind.WORK, work_order__work_type__in=PLANNED_TYPES)
+    )
+    totals = entries.aggregate(**sums)
+    return {key: (value or timedelta(0)).total_seconds() / 3600 for key, value in totals.items()}
+
+
+def shift_hours(scope: Scope) -> tuple[float, float]:
+    """(shift hours in the period, crew hours per week) of the technicians in scope. One query."""
+    shifts = Shift.objects.filter(
+        profile__organization_id=scope.organization_id,
+        profile__membership__is_active=True,
+    )
+    if scope.team is not None:
+        shifts = shifts.filter(profile__crew=scope.team)
+    weekdays = defaultdict(int)
+    for day in scope.days:
+        weekdays[day.weekday()] += 1
+    in_period = weekly = 0.0
+    for weekday, starts, ends in shifts.values_list("weekday", "starts", "ends"):
+        hours = (
+            datetime.combine(date.min, ends) - datetime.combine(date.min, starts)
+        ).total_seconds() / 3600
+        weekly += hours
+        in_period += hours * weekdays[weekday]
+    return in_period, weekly
+
+
+# --- the dashboard ------------------------------------------------------------------------------
+
+
+def at_risk_fraction(organization_id: int) -> float:
+    settings = OrganizationWorkSettings.objects.filter(organization_id=organization_id).first()
+    return settings.at_risk_fraction if settings else 0.25
+
+
+def dashboard(scope: Scope, *, now: datetime | None = None) -> Dashboard:
+    """Every figure and table of the dashboard. A fixed number of queries (11)."""
+    now = now or timezone.now()
+    board = Dashboard(scope=scope, now=now)
+    site = f"&location={scope.site.public_id}" if scope.site else ""
+    grid = backlog_grid(scope)
+    opened = open_work(scope, now=now, at_risk_fraction=at_risk_fraction(scope.organization_id))
+    work = period_work(scope)
+    ftf = first_time_fix(scope)
+    days = per_day(scope)
+    reliability = asset_reliability(scope, now=now)
+    hours = time_split(scope)
+    shift_total, crew_weekly = shift_hours(scope)
+    pm = pm_compliance(
+        organization_id=scope.organization_id,
+        start=scope.start,
+        end=scope.end,
+        today=now.astimezone(scope.tz).date(),
+    )
+
+    def add(key: str, label: str, value, unit: str = "", num=None, den=None, drill: str = ""):
+        board.figures[key] = Figure(
+            key, label, value, unit, num, den, DEFINITIONS[key].format(days=scope.ftf_days), drill
+        )
+
+    add("backlog", "Open backlog", opened["total"], "", drill=f"status=open{site}")
+    add("overdue", "Overdue", opened["overdue"], "", drill=f"status=open&overdue=1{site}")
+    add("at_risk", "At risk", opened["at_risk"], "", drill=f"status=open{site}")
+    add(
+        "sla_compliance",
+        "SLA compliance",
+        _ratio(work["met"], work["with_due"]),
+        "%",
+        work["met"],
+        work["with_due"],
+        f"status=completed,closed{site}",
+    )
+    add(
+        "response_time",
+        "Response time",
+        _hours(work["response_mean"]),
+        "h",
+        work["response_met"],
+        work["response_with_due"],
+    )
+    add(
+        "onsite_time",
+        "On-site time",
+        _hours(work["onsite_mean"]),
+        "h",
+        work["onsite_met"],
+        work["onsite_with_due"],
+    )
+    add(
+        "resolution_time",
+        "Resolution time",
+        _hours(work["resolution_mean"]),
+        "h",
+        work["met"],
+        work["with_due"],
+    )
+    add("pm_compliance", "PM compliance", pm.rate, "%", pm.on_time, pm.due)
+    add(
+        "planned_reactive",
+        "Planned : reactive",
+        _ratio(work["planned"], work["reactive"], scale=1),
+        "",
+        work["planned"],
+        work["reactive"],
+        f"work_type=preventive,predictive,inspection{site}",
+    )
+    add(
+        "mttr_labour",
+        "MTTR (repair)",
+        _hours(work["mttr"]),
+        "h",
+        None,
+        work["repairs"],
+        f"work_type=corrective,emergency&status=completed,closed{site}",
+    )
+    failures = sum(r.failures for r in reliability)
+    downtime = sum((r.downtime for r in reliability), timedelta(0))
+    operating = sum((r.operating for r in reliability), timedelta(0))
+    add(
+        "mttr_downtime",
+        "MTTR (downtime)",
+        _hours(downtime / failures) if failures else None,
+        "h",
+        _hours(downtime),
+        failures,
+    )
+    add(
+        "mtbf",
+        "MTBF",
+        _hours(operating / failures) if failures else None,
+        "h",
+        _hours(operating),
+        failures,
+    )
+    add(
+        "first_time_fix",
+        "First-time fix",
+        _ratio(ftf["fixed"], ftf["total"]),
+        "%",
+        ftf["fixed"],
+        ftf["total"],
+    )
+    worked = hours[TimeKind.WORK]
+    paid = hours[TimeKind.TRAVEL] + worked + hours[TimeKind.WAITING]
+    add("utilisation", "Utilisation", _ratio(worked, shift_total), "%", worked, shift_total)
+    add("wrench_time", "Wrench time", _ratio(worked, paid), "%", worked, paid)
+    add("pmp", "Planned maintenance", _ratio(hours["planned_work"], worked), "%")
+    board.figures["pmp"].numerator, board.figures["pmp"].denominator = (
+        round(hours["planned_work"], 2),
+        round(worked, 2),
+    )
+    add(
+        "schedule_compliance",
+        "Schedule compliance",
+        _ratio(work["on_schedule"], work["scheduled"]),
+        "%",
+        work["on_schedule"],
+        work["scheduled"],
+    )
+    open_hours = (opened["minutes"] or 0) / 60
+    ready_hours = (opened["ready_minutes"] or 0) / 60
+    add(
+        "crew_weeks",
+        "Backlog (crew-weeks)",
+        _ratio(open_hours, crew_weekly, scale=1),
+        "wk",
+        round(open_hours, 1),
+        round(crew_weekly, 1),
+        f"status=open{site}",
+    )
+    board.figures["crew_weeks"].extra = {
+        "ready_crew_weeks": _ratio(ready_hours, crew_weekly, scale=1),
+        "ready_hours": round(ready_hours, 1),
+        "unestimated": opened["unestimated"],
+    }
+
+    _tables(board, grid, opened, days, reliability)
+    return board
+
+
+def _tables(board: Dashboard, grid, opened, days, reliability) -> None:
+    open_statuses = [Status(s) for s in OPEN_STATUSES]
+    priorities = list(Priority)
+    board.tables["backlog"] = Table(
+        "backlog",
+        "Open backlog by status and priority",
+        ["Status", *[p.label for p in priorities], "Total"],
+        [
+            [
+                status.label,
+                *[grid.get((status.value, p.value), 0) for p in priorities],
+                sum(grid.get((status.value, p.value), 0) for p in priorities),
+            ]
+            for status in open_statuses
+        ],
+        DEFINITIONS["backlog"],
+    )
+    board.tables["backlog_age"] = Table(
+        "backlog_age",
+        "Open backlog by age",
+        ["Age", "Open work orders"],
+        [[label, opened[key]] for key, _, _, label in AGE_BUCKETS],
+        DEFINITIONS["backlog"],
+    )
+    board.tables["per_day"] = Table(
+        "per_day",
+        "Created vs completed per day",
+        ["Day", "Created", "Completed"],
+        [[day.isoformat(), created, completed] for day, created, completed in days],
+        DEFINITIONS["created_completed"],
+    )
+    board.tables["assets"] = Table(
+        "assets",
+        "Asset reliability in the period",
+        ["Asset", "Name", "Failures", "Downtime h", "MTTR h (downtime)", "MTBF h"],
+        [
+            [r.code, r.name, r.failures, _hours(r.downtime), r.mttr_hours, r.mtbf_hours]
+            for r in reliability[:50]
+        ],
+        DEFINITIONS["mtbf"],
+    )
+    board.tables["figures"] = Table(
+        "figures",
+        "All figures",
+        ["Figure", "Value", "Unit", "Numerator", "Denominator", "Definition"],
+        [
+            [f.label, f.value, f.unit, f.numerator, f.denominator, f.definition]
+            for f in board.figures.values()
+        ],
+    )
