@@ -1,0 +1,42 @@
+"""KPIs in the JSON API: GET /kpis, every dashboard figure with its definition, and its tables."""
+
+from dataclasses import asdict
+
+from django.http import HttpRequest
+from ninja import Router
+
+from workorders.kpis import selectors
+from workorders.kpis.params import scope_for
+from workorders.kpis.schemas import KpisOut
+
+router = Router(tags=["kpis"])
+
+
+def kpis_out(board: selectors.Dashboard) -> dict:
+    scope = board.scope
+    return {
+        "start": scope.start,
+        "end": scope.end,
+        "time_zone": scope.time_zone,
+        "site": scope.site and {"id": scope.site.public_id, "name": scope.site.name},
+        "team": scope.team and {"id": scope.team.public_id, "name": scope.team.name},
+        "first_time_fix_days": scope.ftf_days,
+        "generated_at": board.now,
+        "figures": [asdict(figure) for figure in board.figures.values()],
+        "tables": [asdict(table) for table in board.tables.values()],
+    }
+
+
+@router.get("/kpis", response=KpisOut, summary="Dashboard KPIs with their definitions")
+def kpis(
+    request: HttpRequest,
+    start: str | None = None,
+    end: str | None = None,
+    site: str | None = None,
+    team: str | None = None,
+    ftf_days: int | None = None,
+) -> dict:
+    """Figures over a period of local dates (`start`, `end`: YYYY-MM-DD, default the last 30
+    days), optionally one site's location subtree (`site`: location id) and one crew (`team`)."""
+    scope = scope_for(request.auth, start=start, end=end, site=site, team=team, ftf_days=ftf_days)
+    return kpis_out(selectors.dashboard(scope))
