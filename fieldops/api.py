@@ -12,6 +12,7 @@ from integrations.api import router as integrations_router
 from integrations.webhooks.api import router as webhooks_router
 from workorders.api import router as workorders_router
 from workorders.dispatch.api import router as dispatch_router
+from workorders.kpis.api import router as kpis_router
 from workorders.maintenance.api import router as maintenance_router
 from workorders.offline.api import router as offline_router
 
@@ -35,5 +36,6 @@ api.add_router("/", workorders_router)
 api.add_router("/", maintenance_router)
 api.add_router("/", dispatch_router)
 api.add_router("/sync", offline_router)
+api.add_router("/", kpis_router)
 api.add_router("/integrations", integrations_router)
 api.add_router("/webhooks", webhooks_router)
