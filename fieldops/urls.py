@@ -6,6 +6,7 @@ from fieldops.accounts import views as account_views
 from fieldops.api import api
 from fieldops.web import views as web_views
 from workorders.dispatch import views as dispatch_views
+from workorders.kpis import views as kpi_views
 from workorders.views import technician
 
 urlpatterns = [
@@ -26,7 +27,7 @@ urlpatterns = [
     # role homes: technicians' My work (work orders), dispatchers' board (dispatch)
     path("my-work/", technician.my_work, name="my-work"),
     path("board/", dispatch_views.board, name="board"),
-    path("dashboard/", web_views.dashboard, name="dashboard"),
+    path("dashboard/", kpi_views.dashboard, name="dashboard"),
     path("account/tokens/", account_views.token_list, name="account-tokens"),
     path(
         "account/tokens/<str:token_id>/revoke/",
@@ -39,6 +40,7 @@ urlpatterns = [
     path("", include("workorders.maintenance.urls")),
     path("", include("workorders.dispatch.urls")),
     path("", include("workorders.offline.urls")),
+    path("", include("workorders.kpis.urls")),
     path("integrations/webhooks/", include("integrations.webhooks.urls")),
     path("integrations/", include("integrations.urls")),
     path("admin/", admin.site.urls),
