@@ -108,6 +108,16 @@ def _fresh(mutation: Mutation, work_order: WorkOrder) -> dict:
     return work_order_out(work_order_get_for_member(mutation.membership, work_order.public_id))
 
 
+def _brief(work_order: WorkOrder) -> dict:
+    """What the phone needs back from an applied status change (the next pull has the rest)."""
+    return {
+        "id": str(work_order.public_id),
+        "number": work_order.reference,
+        "status": work_order.status,
+        "version": work_order.version,
+    }
+
+
 def create_work_order(m: Mutation) -> dict:
     spec = services.WorkOrderSpec(
         title=m.field("title", required=True),
@@ -132,7 +142,7 @@ def transition(m: Mutation) -> dict:
     target = m.field("to", required=True)
     if work_order.status == target:
         # Already there (another device, or the office, did the same): nothing to do.
-        return {"work_order": _fresh(m, work_order)}
+        return {"work_order": _brief(work_order)}
     if work_order.status != seen:
         raise StaleChange(
             f"{work_order.reference} is now {work_order.get_status_display().lower()}, not "
@@ -157,7 +167,7 @@ def transition(m: Mutation) -> dict:
         )
     except InvalidTransition as exc:
         raise StaleChange(exc.message, current=_fresh(m, work_order)) from None
-    return {"work_order": _fresh(m, moved)}
+    return {"work_order": _brief(moved)}
 
 
 def add_note(m: Mutation) -> dict:
