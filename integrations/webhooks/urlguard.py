@@ -14,13 +14,13 @@ from fieldops.errors import ValidationFailed
 def url_check(url: str) -> None:
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ValidationFailed("The URL must be http(s) with a host.", details={"url": "invalid"})
+        message = "The URL must be http(s) with a host."
+        raise ValidationFailed(message, details={"url": message})
     try:
         infos = socket.getaddrinfo(parts.hostname, parts.port or 443, proto=socket.IPPROTO_TCP)
     except (socket.gaierror, UnicodeError):
-        raise ValidationFailed(
-            "The host does not resolve.", details={"url": "unresolved"}
-        ) from None
+        message = "The host does not resolve."
+        raise ValidationFailed(message, details={"url": message}) from None
     allow_loopback = getattr(settings, "WEBHOOKS_ALLOW_LOOPBACK", False)
     for info in infos:
         address = ipaddress.ip_address(info[4][0].split("%")[0])
@@ -29,7 +29,5 @@ def url_check(url: str) -> None:
         if address.is_loopback and allow_loopback:
             continue
         if not address.is_global or address.is_multicast:
-            raise ValidationFailed(
-                "The URL resolves to a private, link-local or loopback address.",
-                details={"url": "private_address"},
-            )
+            message = "The URL resolves to a private, link-local or loopback address."
+            raise ValidationFailed(message, details={"url": message})
