@@ -80,3 +80,28 @@ def spend_allowance(key: str, *, limit: int, period_seconds: int) -> None:
     if used > limit:
         retry_after = int(period_seconds - time.time() % period_seconds) + 1
         raise RateLimitExceeded(retry_after=retry_after)
+
+
+def failures_blocked(key: str, *, limit: int) -> bool:
+    """Whether ``key`` already failed ``limit`` times in its current window."""
+    from django.core.cache import cache
+
+    return int(cache.get(f"failures:{key}", 0)) >= limit
+
+
+def failure_record(key: str, *, period_seconds: int) -> None:
+    from django.core.cache import cache
+
+    cache_key = f"failures:{key}"
+    if cache.add(cache_key, 1, timeout=period_seconds):
+        return
+    try:
+        cache.incr(cache_key)
+    except ValueError:  # expired in between
+        cache.set(cache_key, 1, timeout=period_seconds)
+
+
+def failures_forget(key: str) -> None:
+    from django.core.cache import cache
+
+    cache.delete(f"failures:{key}")

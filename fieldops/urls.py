@@ -15,13 +15,7 @@ urlpatterns = [
     path("manifest.webmanifest", web_views.manifest, name="manifest"),
     path("sw.js", web_views.service_worker, name="service-worker"),
     path("offline/", web_views.offline, name="offline"),
-    path(
-        "login/",
-        auth_views.LoginView.as_view(
-            template_name="web/login.html", redirect_authenticated_user=True
-        ),
-        name="login",
-    ),
+    path("login/", account_views.ThrottledLoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("no-organization/", web_views.no_organization, name="no-organization"),
     # role homes: technicians' My work (work orders), dispatchers' board (dispatch)

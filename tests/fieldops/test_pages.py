@@ -81,3 +81,31 @@ def test_precached_shell_files_exist(client):
     sw = client.get("/sw.js").content.decode()
     for path in re.findall(r'"(/static/[^"]+)"', sw):
         assert client.get(path).status_code == 200, path
+
+
+def test_repeated_failed_sign_ins_are_refused_for_a_while(client, technician, settings):
+    from tests.factories import PASSWORD
+
+    settings.LOGIN_FAILURES_PER_USER = 3
+    name = technician.user.username
+    for _ in range(3):
+        assert client.post("/login/", {"username": name, "password": "guess"}).status_code == 200
+    blocked = client.post("/login/", {"username": name, "password": PASSWORD})
+    assert blocked.status_code == 429
+    assert int(blocked["Retry-After"]) > 0
+    assert b"Too many failed sign-ins" in blocked.content
+    assert "_auth_user_id" not in client.session
+
+
+def test_a_successful_sign_in_clears_earlier_failures(client, technician, settings):
+    from tests.factories import PASSWORD
+
+    settings.LOGIN_FAILURES_PER_USER = 3
+    name = technician.user.username
+    for _ in range(2):
+        client.post("/login/", {"username": name, "password": "guess"})
+    assert client.post("/login/", {"username": name, "password": PASSWORD}).status_code == 302
+    client.logout()
+    for _ in range(2):
+        client.post("/login/", {"username": name, "password": "guess"})
+    assert client.post("/login/", {"username": name, "password": PASSWORD}).status_code == 302

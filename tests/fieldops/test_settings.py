@@ -21,6 +21,7 @@ print(json.dumps({
     "visibility": settings.CELERY_BROKER_TRANSPORT_OPTIONS.get("visibility_timeout"),
     "cache": settings.CACHES["default"]["BACKEND"],
     "ssl_redirect": settings.SECURE_SSL_REDIRECT,
+    "cookies": [settings.SESSION_COOKIE_NAME, settings.CSRF_COOKIE_NAME],
     "embedded": settings.EMBEDDED,
 }))
 """
@@ -79,6 +80,7 @@ def test_production_uses_postgres_and_redis(tmp_path):
     assert config["visibility"] > 10 * 3600
     assert config["cache"] == "django.core.cache.backends.redis.RedisCache"
     assert config["ssl_redirect"] is True
+    assert config["cookies"] == ["__Host-sessionid", "__Host-csrftoken"]
 
 
 def test_production_refuses_to_start_without_a_secret_key(tmp_path):
