@@ -3,6 +3,7 @@
 import time
 
 from django.conf import settings
+from django.core.cache import cache
 from django.http import HttpRequest
 from ninja.throttling import SimpleRateThrottle
 
@@ -67,8 +68,6 @@ def guard_failed_authentication(request: HttpRequest) -> None:
 def spend_allowance(key: str, *, limit: int, period_seconds: int) -> None:
     """Count one use of ``key`` in a fixed window; RateLimitExceeded once ``limit`` is spent.
     ``incr`` is atomic on Redis, so concurrent requests cannot overspend."""
-    from django.core.cache import cache
-
     window = int(time.time() // period_seconds)
     cache_key = f"allowance:{key}:{window}"
     cache.add(cache_key, 0, timeout=period_seconds + 5)
@@ -84,14 +83,10 @@ def spend_allowance(key: str, *, limit: int, period_seconds: int) -> None:
 
 def failures_blocked(key: str, *, limit: int) -> bool:
     """Whether ``key`` already failed ``limit`` times in its current window."""
-    from django.core.cache import cache
-
     return int(cache.get(f"failures:{key}", 0)) >= limit
 
 
 def failure_record(key: str, *, period_seconds: int) -> None:
-    from django.core.cache import cache
-
     cache_key = f"failures:{key}"
     if cache.add(cache_key, 1, timeout=period_seconds):
         return
@@ -102,6 +97,4 @@ def failure_record(key: str, *, period_seconds: int) -> None:
 
 
 def failures_forget(key: str) -> None:
-    from django.core.cache import cache
-
     cache.delete(f"failures:{key}")

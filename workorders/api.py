@@ -7,8 +7,9 @@ from django.http import HttpRequest
 from ninja import File, Form, Query, Router, Status
 from ninja.files import UploadedFile
 
+from assets.models import Asset
 from fieldops.accounts.models import Membership
-from fieldops.errors import NotFound, VersionConflict
+from fieldops.errors import NotFound, ValidationFailed, VersionConflict
 from fieldops.idempotency import idempotent
 from fieldops.pagination import cursor_paginate
 from fieldops.uploads import check_upload
@@ -59,6 +60,7 @@ from workorders.serializers import (
     request_out,
     time_entry_out,
 )
+from workorders.services.reports import report_content, report_sha256
 
 router = Router(tags=["work orders"])
 CLIENT_SOURCES = {ChangeSource.WEB, ChangeSource.MOBILE, ChangeSource.OFFLINE}
@@ -437,8 +439,6 @@ def signature_add(
     summary="The service report, and whether it still matches what was signed",
 )
 def report(request: HttpRequest, ref: str) -> dict:
-    from workorders.services.reports import report_content, report_sha256
-
     work_order = work_order_get_for_member(request.auth, ref)
     signature = work_order.signatures.order_by("-occurred_at", "-id").first()
     current = report_sha256(work_order)
@@ -473,8 +473,6 @@ def request_list(request: HttpRequest, status: str = "new") -> list[dict]:
 
 @router.post("/requests", response={201: RequestOut}, summary="Report a problem")
 def request_submit(request: HttpRequest, payload: RequestIn) -> Status:
-    from assets.models import Asset
-    from fieldops.errors import ValidationFailed
 
     membership: Membership = request.auth
     asset = None

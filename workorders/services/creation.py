@@ -61,7 +61,9 @@ def next_number(organization_id: int) -> int:
     return sequence.last_number
 
 
-def _resolve(model: type, organization_id: int, public_id: UUID | None, field_name: str) -> Any:
+def resolve_in_organization(
+    model: type, organization_id: int, public_id: UUID | None, field_name: str
+) -> Any:
     if public_id is None:
         return None
     found = model.objects.filter(organization_id=organization_id, public_id=public_id).first()
@@ -118,8 +120,8 @@ def work_order_create(
     errors = _validate(spec)
     if errors:
         raise ValidationFailed(details=errors)
-    asset = _resolve(Asset, organization_id, spec.asset_id, "asset_id")
-    location = _resolve(Location, organization_id, spec.location_id, "location_id")
+    asset = resolve_in_organization(Asset, organization_id, spec.asset_id, "asset_id")
+    location = resolve_in_organization(Location, organization_id, spec.location_id, "location_id")
     if location is None and asset is not None:
         location = asset.location
     now = timezone.now()

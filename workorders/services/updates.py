@@ -16,7 +16,7 @@ from workorders.services._common import (
     record_history,
     require_role,
 )
-from workorders.services.creation import _resolve
+from workorders.services.creation import resolve_in_organization
 from workorders.services.transitions import lock_current
 
 EDITABLE = {
@@ -55,7 +55,7 @@ def _clean(organization_id: int, changes: dict[str, Any]) -> dict[str, Any]:
         elif name in ("asset_id", "location_id"):
             model = Asset if name == "asset_id" else Location
             try:
-                value = _resolve(model, organization_id, value, name)
+                value = resolve_in_organization(model, organization_id, value, name)
             except ValidationFailed as exc:
                 errors.update(exc.details)
             name = name.removesuffix("_id")
