@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -14,9 +16,13 @@ from django.views.decorators.http import require_POST
 from fieldops.accounts.models import Membership
 from fieldops.errors import DomainError, PermissionDenied, error_body
 from fieldops.events import CATALOGUE
+from integrations.models import Connection, Entity
 from integrations.webhooks import selectors
 from integrations.webhooks.models import (
     DeliveryStatus,
+    Flow,
+    FlowAction,
+    FlowRun,
     InboundStatus,
     WebhookAlert,
     WebhookDelivery,
@@ -24,6 +30,7 @@ from integrations.webhooks.models import (
 )
 from integrations.webhooks.services.delivery import delivery_redeliver
 from integrations.webhooks.services.endpoints import endpoint_create, require_admin
+from integrations.webhooks.services.flows import flow_create, flow_test
 from integrations.webhooks.services.inbound import inbound_receive
 
 
@@ -141,3 +148,83 @@ def alert_dismiss(request: HttpRequest, alert_id: int) -> HttpResponse:
         organization_id=membership.organization_id, pk=alert_id, resolved_at__isnull=True
     ).update(resolved_at=timezone.now())
     return redirect("webhooks:monitor")
+
+
+@login_required
+def flows(request: HttpRequest) -> HttpResponse:
+    """Flows: list with recent runs, a form to add one, and a test button per flow."""
+    membership = _admin(request)
+    org = membership.organization_id
+    context: dict = {"values": {}, "errors": {}, "tested": None}
+    status = 200
+    if request.method == "POST" and request.POST.get("test"):
+        flow = get_object_or_404(Flow, organization_id=org, public_id=request.POST["test"])
+        try:
+            sample = json.loads(request.POST.get("sample") or "{}")
+        except ValueError:
+            sample = None
+        if isinstance(sample, dict):
+            context["tested"] = flow_test(flow=flow, data=sample)
+        else:
+            context["errors"] = {"sample": "The sample data must be a JSON object."}
+            status = 422
+    elif request.method == "POST":
+        values = {
+            "name": request.POST.get("name", "").strip(),
+            "event_type": request.POST.get("event_type", ""),
+            "conditions": _conditions(request.POST.get("conditions", "")),
+            "action": request.POST.get("action", ""),
+            "endpoint_id": request.POST.get("endpoint_id") or None,
+            "connection_id": request.POST.get("connection_id") or None,
+            "entity": request.POST.get("entity", ""),
+        }
+        try:
+            flow_create(membership=membership, values=values)
+        except DomainError as exc:
+            context.update(values=request.POST, errors=exc.details or {"name": exc.message})
+            status = 422
+        else:
+            messages.success(request, f"Flow “{values['name']}” added.")
+            return redirect("webhooks:flows")
+    context.update(
+        flows=_flows_with_runs(org),
+        endpoints=WebhookEndpoint.objects.filter(organization_id=org, enabled=True),
+        connections=Connection.objects.filter(organization_id=org),
+        catalogue=sorted(CATALOGUE),
+        entities=Entity.choices,
+        actions=FlowAction.choices,
+    )
+    return render(request, "webhooks/flows.html", context, status=status)
+
+
+def _flows_with_runs(organization_id: int) -> list[Flow]:
+    flows = list(
+        Flow.objects.filter(organization_id=organization_id)
+        .select_related("endpoint", "connection")
+        .order_by("name", "id")
+    )
+    # The run log: the newest 200 runs of the organisation's flows, ten shown per flow.
+    recent: dict[int, list[FlowRun]] = {}
+    for run in FlowRun.objects.filter(flow__in=flows).order_by("-created_at", "-id")[:200]:
+        recent.setdefault(run.flow_id, []).append(run)
+    for flow in flows:
+        flow.recent_runs = recent.get(flow.pk, [])[:10]
+    return flows
+
+
+def _conditions(text: str) -> list[dict]:
+    """One condition a line: ``data.priority == p1`` or ``data.status != closed``."""
+    conditions = []
+    for line in text.splitlines():
+        line = line.strip()
+        if not line:
+            continue
+        for token, op in (("==", "eq"), ("!=", "ne"), (">", "gt"), ("<", "lt")):
+            if token in line:
+                field, _, value = line.partition(token)
+                value = value.strip().strip('"')
+                conditions.append({"field": field.strip(), "op": op, "value": value})
+                break
+        else:
+            conditions.append({"field": line, "op": "exists", "value": None})
+    return conditions

@@ -253,3 +253,31 @@ def test_payload_follows_the_design_shape(
         "organization_id": organization.pk,
         "data": {"priority": "p1"},
     }
+
+
+def test_endpoint_tied_to_a_connection_gets_only_that_connections_integration_events(
+    organization, admin_member, receiver, django_capture_on_commit_callbacks
+):
+    from integrations.webhooks.services.endpoints import endpoint_create
+    from tests.integrations.factories import ConnectionFactory
+
+    mine = ConnectionFactory(organization=organization)
+    other = ConnectionFactory(organization=organization)
+    endpoint_create(
+        membership=admin_member,
+        url=receiver.url,
+        event_types=["sync.failed", "connection.*"],
+        connection_id=mine.public_id,
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        for connection in (mine, other):
+            publish_event(
+                "sync.failed",
+                organization_id=organization.pk,
+                connection_id=connection.pk,
+                data={"error": "401 from ERP", "entity": "work_orders"},
+            )
+    assert len(receiver.requests) == 1
+    body = json.loads(receiver.requests[0].body)
+    assert body["connection_id"] == mine.pk
+    assert body["data"]["error"] == "401 from ERP"

@@ -6,7 +6,7 @@ import pytest
 from django.utils import timezone
 
 from fieldops.events import publish_event
-from integrations.webhooks.models import WebhookAlert, WebhookDelivery, WebhookEndpoint
+from integrations.webhooks.models import Flow, WebhookAlert, WebhookDelivery, WebhookEndpoint
 from tests.integrations.factories import ConnectionFactory
 
 pytestmark = pytest.mark.django_db
@@ -107,3 +107,44 @@ def test_webhook_pages_are_for_admins_only(dispatcher, other_org_user, as_member
         client = as_member(member)
         assert client.get("/integrations/webhooks/monitor/").status_code == 403
         assert client.get("/integrations/webhooks/endpoints/").status_code == 403
+
+
+def test_admin_adds_a_flow_tests_it_and_sees_its_run_log(
+    organization, admin_member, endpoint, as_member, django_assert_max_num_queries
+):
+    client = as_member(admin_member)
+    response = client.post(
+        "/integrations/webhooks/flows/",
+        {
+            "name": "P1 completed",
+            "event_type": "workorder.status_changed",
+            "conditions": "data.priority == p1\ndata.status == completed",
+            "action": "send_to_endpoint",
+            "endpoint_id": str(endpoint.public_id),
+        },
+    )
+    assert response.status_code == 302
+    flow = Flow.objects.get()
+    assert flow.conditions == [
+        {"field": "data.priority", "op": "eq", "value": "p1"},
+        {"field": "data.status", "op": "eq", "value": "completed"},
+    ]
+    tested = client.post(
+        "/integrations/webhooks/flows/",
+        {"test": str(flow.public_id), "sample": '{"priority": "p2", "status": "completed"}'},
+    )
+    assert tested.context["tested"].matched is False
+    with django_assert_max_num_queries(12):
+        page = client.get("/integrations/webhooks/flows/")
+    assert "P1 completed" in page.content.decode()
+    assert "(test)" in page.content.decode()
+    assert not WebhookDelivery.objects.exists()
+
+
+def test_flow_form_explains_a_missing_endpoint(admin_member, as_member):
+    response = as_member(admin_member).post(
+        "/integrations/webhooks/flows/",
+        {"name": "x", "event_type": "workorder.created", "action": "send_to_endpoint"},
+    )
+    assert response.status_code == 422
+    assert "Choose the endpoint to send to." in response.content.decode()
