@@ -281,3 +281,22 @@ def test_endpoint_tied_to_a_connection_gets_only_that_connections_integration_ev
     body = json.loads(receiver.requests[0].body)
     assert body["connection_id"] == mine.pk
     assert body["data"]["error"] == "401 from ERP"
+
+
+def test_a_duplicate_message_running_during_an_attempt_sends_nothing(organization, endpoint):
+    delivery = _delivery(organization, endpoint)
+    sent, inner = [], []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        sent.append(request)
+        # Another worker picks up a duplicate message while this POST is in flight.
+        inner.append(delivery_attempt(delivery_id=delivery.pk))
+        return httpx.Response(200)
+
+    with httpx.Client(transport=httpx.MockTransport(handler)) as client:
+        assert delivery_attempt(delivery_id=delivery.pk, client=client) is None
+    assert len(sent) == 1
+    assert inner == [None]
+    delivery.refresh_from_db()
+    assert delivery.status == DeliveryStatus.SUCCEEDED
+    assert delivery.attempts == 1

@@ -145,6 +145,18 @@ def delivery_attempt(*, delivery_id: int, client: httpx.Client | None = None) ->
             next_attempt_at=endpoint.throttled_until
         )
         return (endpoint.throttled_until - now).total_seconds()
+    # Claim the attempt (compare-and-set): of two messages for the same delivery running at once
+    # only one sends. The lease outlasts the request; a worker that dies holding it leaves the
+    # delivery to the sweep.
+    lease = now + timedelta(seconds=getattr(settings, "WEBHOOKS_TIMEOUT_SECONDS", 10) + 30)
+    claimed = WebhookDelivery.objects.filter(
+        pk=delivery.pk,
+        status=DeliveryStatus.PENDING,
+        attempts=delivery.attempts,
+        next_attempt_at=delivery.next_attempt_at,
+    ).update(next_attempt_at=lease)
+    if not claimed:
+        return None
 
     body = json.dumps(delivery.payload, separators=(",", ":")).encode()
     code: int | None = None
