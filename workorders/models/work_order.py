@@ -178,6 +178,9 @@ class WorkOrder(OrganizationScopedModel):
             models.Index(fields=["organization", "location", "id"], name="wo_org_location"),
             models.Index(fields=["organization", "work_type", "id"], name="wo_org_type"),
             models.Index(fields=["organization", "updated_at", "id"], name="wo_org_updated"),
+            # The dashboards' period figures: work completed, and scheduled to end, in a period.
+            models.Index(fields=["organization", "completed_at"], name="wo_org_completed"),
+            models.Index(fields=["organization", "scheduled_end"], name="wo_org_sched_end"),
             # "Open work", newest first: the dispatcher's everyday list. Several statuses at once
             # cannot walk wo_org_status in id order; this small partial index can.
             models.Index(
