@@ -272,15 +272,15 @@ def first_time_fix(scope: Scope) -> dict:
     """Completed corrective work without a follow-up or a repeat on the same asset within
     `ftf_days` of completion. One query."""
     window = timedelta(days=scope.ftf_days)
-    repeat = WorkOrder.objects.filter(organization_id=scope.organization_id).filter(
-        Q(follow_up_of=OuterRef("pk"))
-        | Q(
-            asset=OuterRef("asset"),
-            work_type__in=REACTIVE_TYPES,
-            created_at__gt=OuterRef("completed_at"),
-            created_at__lte=OuterRef("completed_at") + window,
-        )
-    )
+    others = WorkOrder.objects.filter(organization_id=scope.organization_id)
+    # Two EXISTS rather than one with an OR: each can use its own index (follow_up_of, asset).
+    follow_up = others.filter(follow_up_of=OuterRef("pk"))
+    repeat = others.filter(
+        asset=OuterRef("asset"),
+        work_type__in=REACTIVE_TYPES,
+        created_at__gt=OuterRef("completed_at"),
+        created_at__lte=OuterRef("completed_at") + window,
+    ).exclude(pk=OuterRef("pk"))
     return (
         work_orders_in_scope(scope)
         .filter(
@@ -289,7 +289,7 @@ def first_time_fix(scope: Scope) -> dict:
             work_type__in=REACTIVE_TYPES,
             asset__isnull=False,
         )
-        .annotate(repeated=Exists(repeat.exclude(pk=OuterRef("pk"))))
+        .annotate(repeated=Exists(follow_up) | Exists(repeat))
         .aggregate(total=Count("id"), fixed=Count("id", filter=Q(repeated=False)))
     )
 
@@ -337,39 +337,26 @@ class AssetReliability:
 
 def asset_reliability(scope: Scope, *, now: datetime) -> list[AssetReliability]:
     """Per asset with a status change in the period: failures, downtime of those failures and
-    operating time in the period. One query (the changes, with the last one before the period
-    to know each asset's state at its start)."""
+    operating time in the period. One query; the state at the period start is the first
+    change's `from_status` (operating when unknown)."""
     since, until = scope.since, min(scope.until, now)
     changes = AssetStatusChange.objects.filter(
-        organization_id=scope.organization_id, changed_at__lt=until
+        organization_id=scope.organization_id, changed_at__gte=since, changed_at__lt=until
     )
     if scope.site is not None:
         changes = changes.filter(asset__location__path__startswith=scope.site.path)
-    in_period = changes.filter(changed_at__gte=since)
-    rows = (
-        changes.filter(
-            Q(changed_at__gte=since)
-            | Q(
-                changed_at__lt=since,
-                asset_id__in=in_period.values("asset_id"),
-            )
-        )
-        .order_by("asset_id", "changed_at", "id")
-        .values_list(
-            "asset_id", "asset__code", "asset__name", "from_status", "to_status", "changed_at"
-        )
+    rows = changes.order_by("asset_id", "changed_at", "id").values_list(
+        "asset_id", "asset__code", "asset__name", "from_status", "to_status", "changed_at"
     )
     by_asset: dict[int, list] = defaultdict(list)
     for row in rows:
         by_asset[row[0]].append(row)
     result = []
     for asset_id, history in by_asset.items():
-        before = [r for r in history if r[5] < since]
-        during = [r for r in history if r[5] >= since]
-        state = before[-1][4] if before else (during[0][3] or AssetStatus.OPERATING)
+        state = history[0][3] or AssetStatus.OPERATING
         item = AssetReliability(asset_id, history[0][1], history[0][2])
         cursor = since
-        for _, _, _, _, to_status, at in during:
+        for _, _, _, _, to_status, at in history:
             _accrue(item, state, at - cursor)
             if to_status == AssetStatus.DOWN and state != AssetStatus.DOWN:
                 item.failures += 1
@@ -409,10 +396,11 @@ def time_split(scope: Scope) -> dict:
         )
     clipped = _duration(Least(F("ended_at"), until) - Greatest(F("started_at"), since))
     sums = {kind: Sum(clipped, filter=Q(kind=kind)) for kind in TimeKind.values}
-    sums["planned_work"] = Sum(
-        clipped, filter=Q(kind=TimeKind.WORK, work_order__work_type__in=PLANNED_TYPES)
-    )
-    totals = entries.aggregate(**sums)
+    sums["planned_work"] = Sum(clipped, filter=Q(kind=TimeKind.WORK, planned=True))
+    # A correlated EXISTS on the work order's primary key, not a join: a join makes the planner
+    # hash the whole work-order table for a few thousand entries.
+    planned = WorkOrder.objects.filter(pk=OuterRef("work_order_id"), work_type__in=PLANNED_TYPES)
+    totals = entries.annotate(planned=Exists(planned)).aggregate(**sums)
     return {key: (value or timedelta(0)).total_seconds() / 3600 for key, value in totals.items()}
 
 
