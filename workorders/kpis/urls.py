@@ -5,4 +5,6 @@ from workorders.kpis import views
 app_name = "kpis"
 urlpatterns = [
     path("dashboard/export/<slug:table>.csv", views.export, name="export"),
+    path("dashboard/assets/", views.assets_view, name="assets"),
+    path("dashboard/people/", views.workforce_view, name="people"),
 ]

@@ -9,12 +9,13 @@ from typing import Any
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_GET
 from django.views.decorators.vary import vary_on_headers
 
 from assets.models import Location
 from workorders.dispatch.models import Crew
-from workorders.kpis import charts, selectors
+from workorders.kpis import charts, overview, selectors
 from workorders.kpis.params import require_dashboard_reader, scope_for
 
 GROUPS = (
@@ -132,3 +133,43 @@ def export(request: HttpRequest, table: str) -> HttpResponse:
     for row in found.rows:
         writer.writerow(["" if cell is None else cell for cell in row])
     return response
+
+
+@require_GET
+@reader_view
+def assets_view(request: HttpRequest) -> HttpResponse:
+    membership = request.membership
+    organization = membership.organization
+    scope = scope_for(membership, site=request.GET.get("site") or None)
+    now = timezone.now()
+    rows = overview.asset_health(
+        organization_id=organization.pk,
+        time_zone=organization.time_zone,
+        today=now.astimezone(scope.tz).date(),
+        now=now,
+        site=scope.site,
+    )
+    sites = Location.objects.filter(organization_id=organization.pk, depth__lte=1).order_by("path")[
+        :300
+    ]
+    return render(
+        request,
+        "kpis/assets.html",
+        {"rows": rows, "scope": scope, "sites": sites, "section": "assets"},
+    )
+
+
+@require_GET
+@reader_view
+def workforce_view(request: HttpRequest) -> HttpResponse:
+    membership = request.membership
+    scope = scope_for(membership, team=request.GET.get("team") or None)
+    today = timezone.now().astimezone(scope.tz).date()
+    rows = overview.workforce(
+        organization_id=membership.organization_id, time_zone=scope.tz, today=today, team=scope.team
+    )
+    teams = Crew.objects.filter(organization_id=membership.organization_id).order_by("name")[:100]
+    context = {"rows": rows, "scope": scope, "teams": teams, "today": today, "section": "people"}
+    if request.htmx:
+        return render(request, "kpis/workforce.html#people", context)
+    return render(request, "kpis/workforce.html", context)
