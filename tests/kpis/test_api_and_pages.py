@@ -123,3 +123,20 @@ def test_every_table_exports_as_csv(supervisor, as_member, data):
     assert rows[0] == ["Day", "Created", "Completed"]
     assert len(rows) == 11  # header + 10 days
     assert client.get("/dashboard/export/nope.csv").status_code == 404
+
+
+def test_drill_down_by_site_lists_only_that_sites_work(supervisor, admin_member, as_member):
+    site = make_location(admin_member, "S1")
+    area = make_location(admin_member, "B1", kind="building", parent=site)
+    elsewhere = make_location(admin_member, "S2")
+    inside = make_work_order(admin_member, title="Inside the site")
+    outside = make_work_order(admin_member, title="Somewhere else")
+    WorkOrder.objects.filter(pk=inside.pk).update(location=area)
+    WorkOrder.objects.filter(pk=outside.pk).update(location=elsewhere)
+    client = as_member(supervisor)
+    html = client.get(f"/dashboard/?site={site.public_id}").content.decode()
+    link = f"/work-orders/?status=open&amp;location={site.public_id}"
+    assert link in html
+    listing = client.get(link.replace("&amp;", "&")).content.decode()
+    assert "Inside the site" in listing
+    assert "Somewhere else" not in listing

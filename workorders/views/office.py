@@ -21,6 +21,13 @@ from workorders.services.sla import sla_state
 PAGE_SIZE = 50
 
 
+def _uuid_or_none(value: str | None) -> UUID | None:
+    try:
+        return UUID(value) if value else None
+    except ValueError:
+        return None
+
+
 @login_required
 @vary_on_headers("HX-Request")
 def work_order_list(request: HttpRequest) -> HttpResponse:
@@ -34,6 +41,9 @@ def work_order_list(request: HttpRequest) -> HttpResponse:
         assignee=params.get("assignee") or None,
         overdue=True if params.get("overdue") == "1" else None,
         q=(params.get("q") or "").strip()[:100] or None,
+        # The dashboards drill down by asset and by site (a location's whole subtree).
+        asset=_uuid_or_none(params.get("asset")),
+        location=_uuid_or_none(params.get("location")),
     )
     error = ""
     try:
