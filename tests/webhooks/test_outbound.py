@@ -69,13 +69,13 @@ def test_event_of_an_unsubscribed_type_or_other_organisation_is_not_delivered(
 def test_a_dead_or_slow_receiver_never_slows_the_request_that_caused_the_event(
     organization, endpoint, receiver, django_capture_on_commit_callbacks
 ):
-    receiver.default = Answer(delay=3)
+    receiver.default = Answer(delay=5)
     # What a real broker gets: a message, not a call (eager mode would run the task inline).
     with mock.patch.object(webhook_deliver_task, "apply_async") as enqueue:
         started = time.monotonic()
         _publish(organization, django_capture_on_commit_callbacks)
         elapsed = time.monotonic() - started
-    assert elapsed < 1.0
+    assert elapsed < 2.5  # far below the receiver's 5 s, with room for a loaded machine
     assert receiver.requests == []
     enqueue.assert_called_once()
     assert WebhookDelivery.objects.get().status == DeliveryStatus.PENDING
@@ -151,12 +151,12 @@ def test_receiver_down_is_a_failed_attempt_retried_in_5_seconds(organization, en
 
 
 def test_slow_receiver_times_out(organization, endpoint, receiver):
-    receiver.default = Answer(delay=2)
+    receiver.default = Answer(delay=5)
     delivery = _delivery(organization, endpoint)
     with httpx.Client(timeout=0.3, follow_redirects=False) as client:
         started = time.monotonic()
         assert delivery_attempt(delivery_id=delivery.pk, client=client) == 5
-        assert time.monotonic() - started < 1.5
+        assert time.monotonic() - started < 3
     delivery.refresh_from_db()
     assert delivery.last_error == "Timed out."
     assert delivery.status == DeliveryStatus.PENDING

@@ -148,3 +148,14 @@ def test_flow_form_explains_a_missing_endpoint(admin_member, as_member):
     )
     assert response.status_code == 422
     assert "Choose the endpoint to send to." in response.content.decode()
+
+
+def test_admins_find_the_webhook_pages_in_their_menu(admin_member, dispatcher, as_member):
+    assert (
+        "/integrations/webhooks/monitor/"
+        in as_member(admin_member).get("/assets/").content.decode()
+    )
+    assert (
+        "/integrations/webhooks/monitor/"
+        not in as_member(dispatcher).get("/assets/").content.decode()
+    )
