@@ -300,3 +300,24 @@ def test_a_duplicate_message_running_during_an_attempt_sends_nothing(organizatio
     delivery.refresh_from_db()
     assert delivery.status == DeliveryStatus.SUCCEEDED
     assert delivery.attempts == 1
+
+
+def test_the_task_schedules_the_retry_with_its_countdown(organization, endpoint, receiver):
+    receiver.default = Answer(status=500)
+    delivery = _delivery(organization, endpoint)
+    with mock.patch.object(webhook_deliver_task, "apply_async") as enqueue:
+        webhook_deliver_task(delivery.pk)
+    enqueue.assert_called_once_with((delivery.pk,), countdown=5.0)
+
+
+def test_the_sweep_resends_a_delivery_whose_message_went_missing(organization, endpoint):
+    from integrations.webhooks.services.delivery import deliveries_due
+
+    with time_machine.travel(START, tick=False) as clock:
+        lost = _delivery(organization, endpoint, "evt_lost")
+        fresh = _delivery(organization, endpoint, "evt_fresh")
+        WebhookDelivery.objects.filter(pk=fresh.pk).update(
+            next_attempt_at=START + timedelta(minutes=5)
+        )
+        clock.shift(120)
+        assert deliveries_due() == [lost.pk]
