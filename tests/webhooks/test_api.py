@@ -168,3 +168,17 @@ def test_flow_without_an_endpoint_is_refused(admin_member, with_token):
     )
     assert response.status_code == 422
     assert "endpoint" in response.json()["error"]["details"]
+
+
+def test_redelivery_to_a_disabled_endpoint_is_refused(
+    organization, admin_member, endpoint, with_token, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        publish_event("workorder.created", organization_id=organization.pk, data={})
+    WebhookEndpoint.objects.filter(pk=endpoint.pk).update(enabled=False)
+    delivery = WebhookDelivery.objects.get()
+    response = with_token(admin_member).post(
+        f"/api/v1/webhooks/deliveries/{delivery.public_id}/redeliver"
+    )
+    assert response.status_code == 409
+    assert response.json()["error"]["code"] == "CONFLICT"

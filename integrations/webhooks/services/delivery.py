@@ -23,7 +23,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from fieldops.errors import ValidationFailed
+from fieldops.errors import Conflict, ValidationFailed
 from fieldops.events import Event
 from integrations.webhooks import signing
 from integrations.webhooks.models import DeliveryStatus, WebhookDelivery, WebhookEndpoint
@@ -245,6 +245,8 @@ def delivery_redeliver(*, delivery: WebhookDelivery) -> WebhookDelivery:
     receivers deduplicate it."""
     from integrations.webhooks.tasks import webhook_deliver_task
 
+    if not delivery.endpoint.enabled:
+        raise Conflict("The endpoint is disabled; enable it again before redelivering.")
     with transaction.atomic():
         WebhookDelivery.objects.filter(pk=delivery.pk).update(
             status=DeliveryStatus.PENDING, attempts=0, next_attempt_at=timezone.now()
