@@ -110,6 +110,17 @@ def test_live_fragment_is_the_board_only(supervisor, as_member, data):
 
 
 @time_machine.travel(NOW, tick=False)
+def test_live_refresh_keeps_the_filters_chosen_since_the_page_loaded(supervisor, as_member, data):
+    # The fragment replaces the whole board, so its own refresh URL carries the new period.
+    response = as_member(supervisor).get(
+        "/dashboard/?start=2026-03-05&end=2026-03-10", headers={"HX-Request": "true"}
+    )
+    html = response.content.decode()
+    assert html.lstrip().startswith('<div id="kpi-board"')
+    assert 'hx-get="/dashboard/?start=2026-03-05&amp;end=2026-03-10"' in html
+
+
+@time_machine.travel(NOW, tick=False)
 def test_every_table_exports_as_csv(supervisor, as_member, data):
     client = as_member(supervisor)
     for table in ("backlog", "backlog_age", "per_day", "assets", "figures"):

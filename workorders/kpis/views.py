@@ -99,7 +99,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             (title, [(board.figures[key], _detail(board.figures[key])) for key in keys])
             for title, keys in GROUPS
         ],
-        "local_now": board.now.astimezone(board.scope.tz),
+        "local_now": board.now.astimezone(board.scope.tz).strftime("%H:%M"),
         "tables": tables,
         "trend_svg": charts.trend(tables["per_day"].rows),
         "backlog_svg": charts.stacked_bars(tables["backlog"].rows),
