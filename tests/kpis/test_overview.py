@@ -65,3 +65,28 @@ def test_workforce_shows_the_job_load_and_time_worked_today(
 def test_technicians_cannot_open_the_overviews(technician, as_member):
     assert as_member(technician).get("/dashboard/assets/").status_code == 403
     assert as_member(technician).get("/dashboard/people/").status_code == 403
+
+
+def test_condition_rules_near_their_limit_show_on_the_asset(
+    supervisor, admin_member, as_member, organization
+):
+    from assets.models import Meter
+    from tests.assets.factories import make_meter
+    from workorders.maintenance.models import ConditionRule
+
+    fan = make_asset(admin_member, "FAN-1")
+    pump = make_asset(admin_member, "PMP-1")
+    vibration = make_meter(admin_member, fan, name="Vibration", kind="gauge", unit="mm/s")
+    temperature = make_meter(admin_member, pump, name="Temperature", kind="gauge", unit="C")
+    # Fan: 6.5 against a limit of 7.1 rising -> 0.6 headroom <= 10 % of 7.1 (0.71): near.
+    Meter.objects.filter(pk=vibration.pk).update(last_value=6.5)
+    # Pump: 60 against 90 -> 30 headroom: not near.
+    Meter.objects.filter(pk=temperature.pk).update(last_value=60)
+    for meter, limit in ((vibration, 7.1), (temperature, 90)):
+        ConditionRule.objects.create(
+            organization=organization, name=f"{meter.name} high", meter=meter,
+            kind="threshold", direction="above", limit=limit,
+        )  # fmt: skip
+    html = as_member(supervisor).get("/dashboard/assets/").content.decode()
+    assert "Vibration high: 6.5 / 7.1 mm/s" in html
+    assert "Temperature high" not in html

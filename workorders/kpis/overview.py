@@ -10,6 +10,7 @@ from assets.models import Asset, Location
 from fieldops.accounts.models import Membership, Role
 from workorders.dispatch.models import Crew
 from workorders.kpis.selectors import Scope, asset_reliability
+from workorders.maintenance.models import ConditionRule, Direction, RuleState
 from workorders.models import OPEN_STATUSES, Status, TimeEntry, WorkOrder, WorkType
 from workorders.models.children import TimeKind
 
@@ -25,6 +26,7 @@ class AssetHealth:
     last_pm: datetime | None
     failures: int
     mtbf_hours: float | None
+    rules_near: list[str]
 
 
 def asset_health(
@@ -32,7 +34,7 @@ def asset_health(
 ) -> list[AssetHealth]:
     """Assets of the organisation (or one site's subtree), the ones with the most open work
     first: open and overdue work, the last completed preventive work, failures and MTBF over the
-    last 365 days. Three queries."""
+    last 365 days; condition rules near their limits. Four queries."""
     work = WorkOrder.objects.filter(organization_id=organization_id, asset=OuterRef("pk"))
     open_work = work.filter(status__in=OPEN_STATUSES).values("asset")
     assets = Asset.objects.filter(organization_id=organization_id).select_related("location")
@@ -58,6 +60,7 @@ def asset_health(
     ).order_by("-open_work", "-overdue", "code")[:ASSET_LIMIT]
     year = Scope(organization_id, time_zone, today - timedelta(days=364), today, site=site)
     reliability = {r.asset_id: r for r in asset_reliability(year, now=now)}
+    near = rules_near_limit(organization_id)
     rows = []
     for asset in assets:
         found = reliability.get(asset.pk)
@@ -69,9 +72,33 @@ def asset_health(
                 asset.last_pm,
                 found.failures if found else 0,
                 found.mtbf_hours if found else None,
+                near.get(asset.pk, []),
             )
         )
     return rows
+
+
+NEAR_FRACTION = 0.1
+
+
+def rules_near_limit(organization_id: int) -> dict[int, list[str]]:
+    """Asset id -> active condition rules that are firing, pending, or whose meter's last value
+    is within 10 % of the limit on the safe side. One query."""
+    rules = ConditionRule.objects.filter(
+        organization_id=organization_id, is_active=True, meter__last_value__isnull=False
+    ).select_related("meter")
+    found: dict[int, list[str]] = {}
+    for rule in rules:
+        value, limit = rule.meter.last_value, rule.limit
+        headroom = limit - value if rule.direction == Direction.ABOVE else value - limit
+        close = headroom <= abs(limit) * NEAR_FRACTION
+        if rule.state == RuleState.OK and not close:
+            continue
+        state = "" if rule.state == RuleState.OK else f" ({rule.get_state_display().lower()})"
+        found.setdefault(rule.meter.asset_id, []).append(
+            f"{rule.name}: {value:g} / {limit:g} {rule.meter.unit}{state}"
+        )
+    return found
 
 
 @dataclass
