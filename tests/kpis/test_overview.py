@@ -90,3 +90,17 @@ def test_condition_rules_near_their_limit_show_on_the_asset(
     html = as_member(supervisor).get("/dashboard/assets/").content.decode()
     assert "Vibration high: 6.5 / 7.1 mm/s" in html
     assert "Temperature high" not in html
+
+
+def test_asset_health_and_workforce_export_as_csv(supervisor, admin_member, technician, as_member):
+    make_asset(admin_member, "PMP-1")
+    make_profile(technician)
+    client = as_member(supervisor)
+    assets = client.get("/dashboard/assets/?format=csv")
+    assert assets["Content-Type"].startswith("text/csv")
+    lines = assets.content.decode().splitlines()
+    assert lines[0].startswith("Asset,Name,Location,Status,Open work")
+    assert lines[1].startswith("PMP-1,")
+    people = client.get("/dashboard/people/?format=csv").content.decode().splitlines()
+    assert people[0].startswith("Technician,Team,Status")
+    assert len(people) == 2

@@ -124,13 +124,17 @@ def export(request: HttpRequest, table: str) -> HttpResponse:
         raise Http404()
     found = board.tables[table]
     scope = board.scope
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = (
-        f'attachment; filename="{table}-{scope.start.isoformat()}-{scope.end.isoformat()}.csv"'
+    return _csv(
+        f"{table}-{scope.start.isoformat()}-{scope.end.isoformat()}", found.columns, found.rows
     )
+
+
+def _csv(name: str, columns: list[str], rows: list[list]) -> HttpResponse:
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{name}.csv"'
     writer = csv.writer(response)
-    writer.writerow(found.columns)
-    for row in found.rows:
+    writer.writerow(columns)
+    for row in rows:
         writer.writerow(["" if cell is None else cell for cell in row])
     return response
 
@@ -149,13 +153,24 @@ def assets_view(request: HttpRequest) -> HttpResponse:
         now=now,
         site=scope.site,
     )
-    sites = Location.objects.filter(organization_id=organization.pk, depth__lte=1).order_by("path")[
-        :300
-    ]
+    if request.GET.get("format") == "csv":
+        return _csv(
+            "asset-health",
+            ["Asset", "Name", "Location", "Status", "Open work", "Overdue", "Last PM",
+             "Failures (365 d)", "MTBF h", "Condition rules near limit"],
+            [
+                [r.asset.code, r.asset.name, r.asset.location.name if r.asset.location else "",
+                 r.asset.get_status_display(), r.open_work, r.overdue,
+                 r.last_pm.isoformat() if r.last_pm else "", r.failures, r.mtbf_hours,
+                 "; ".join(r.rules_near)]
+                for r in rows
+            ],
+        )  # fmt: skip
+    sites = Location.objects.filter(organization_id=organization.pk, depth__lte=1)
     return render(
         request,
         "kpis/assets.html",
-        {"rows": rows, "scope": scope, "sites": sites, "section": "assets"},
+        {"rows": rows, "scope": scope, "sites": sites.order_by("path")[:300], "section": "assets"},
     )
 
 
@@ -168,6 +183,17 @@ def workforce_view(request: HttpRequest) -> HttpResponse:
     rows = overview.workforce(
         organization_id=membership.organization_id, time_zone=scope.tz, today=today, team=scope.team
     )
+    if request.GET.get("format") == "csv":
+        return _csv(
+            f"workforce-{today.isoformat()}",
+            ["Technician", "Team", "Status", "On the job", "Open work", "Open hours",
+             "Worked today h"],
+            [
+                [r.membership.user.get_full_name() or r.membership.user.username, r.crew,
+                 r.status, r.current, r.open_assigned, r.open_hours, r.worked_today]
+                for r in rows
+            ],
+        )  # fmt: skip
     teams = Crew.objects.filter(organization_id=membership.organization_id).order_by("name")[:100]
     context = {"rows": rows, "scope": scope, "teams": teams, "today": today, "section": "people"}
     if request.htmx:
