@@ -109,3 +109,21 @@ def test_a_successful_sign_in_clears_earlier_failures(client, technician, settin
     for _ in range(2):
         client.post("/login/", {"username": name, "password": "guess"})
     assert client.post("/login/", {"username": name, "password": PASSWORD}).status_code == 302
+
+
+@pytest.mark.parametrize(
+    ("persona", "links", "absent"),
+    [
+        ("technician", ["/my-work/", "/assets/"], ["/board/", "/dashboard/", "/work-orders/"]),
+        ("dispatcher", ["/board/", "/dashboard/", "/work-orders/", "/requests/"], ["/my-work/"]),
+        ("supervisor", ["/dashboard/", "/work-orders/", "/requests/"], ["/board/", "/my-work/"]),
+        ("admin_member", ["/board/", "/dashboard/", "/work-orders/"], ["/my-work/"]),
+    ],
+)
+def test_each_role_finds_its_pages_in_the_top_bar(as_member, request, persona, links, absent):
+    page = as_member(request.getfixturevalue(persona)).get("/assets/").content.decode()
+    nav = page[page.index('<nav class="nav"') : page.index("</nav>")]
+    for link in links:
+        assert f'href="{link}"' in nav, link
+    for link in absent:
+        assert f'href="{link}"' not in nav, link
