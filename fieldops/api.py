@@ -1,11 +1,9 @@
 """The API root: composes every app's router under /api/v1."""
 
-from ninja import NinjaAPI
-
 from assets.api import router as assets_router
 from fieldops.accounts.api import router as accounts_router
 from fieldops.accounts.auth import api_auth
-from fieldops.api_errors import install_error_handlers
+from fieldops.api_errors import EnvelopeAPI, install_error_handlers
 from fieldops.realtime.api import router as realtime_router
 from fieldops.throttling import ActorRateThrottle, AddressRateThrottle
 from integrations.api import router as integrations_router
@@ -16,7 +14,7 @@ from workorders.kpis.api import router as kpis_router
 from workorders.maintenance.api import router as maintenance_router
 from workorders.offline.api import router as offline_router
 
-api = NinjaAPI(
+api = EnvelopeAPI(
     title="FieldOps API",
     version="1",
     description=(

@@ -1,6 +1,7 @@
 """One mapping from every error to the API's envelope."""
 
 import logging
+from typing import Any
 
 from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI
@@ -18,6 +19,62 @@ from fieldops.errors import (
 )
 
 logger = logging.getLogger("fieldops.api")
+
+# The statuses any operation may answer with the envelope, and when.
+ERROR_RESPONSES = {
+    400: "The request could not be read.",
+    401: "No valid session or API token (AUTH_REQUIRED).",
+    403: "The caller's role may not do this (PERMISSION_DENIED).",
+    404: "No such row in the caller's organisation (NOT_FOUND).",
+    409: "A version, transition or state conflict (VERSION_CONFLICT, INVALID_TRANSITION, ...).",
+    413: "The request body is larger than allowed (PAYLOAD_TOO_LARGE).",
+    422: "The input is not valid (VALIDATION_ERROR, with the fields in details).",
+    429: "Too many requests; see Retry-After (RATE_LIMIT_EXCEEDED).",
+    502: "A connected system did not answer as expected (UPSTREAM_ERROR).",
+    503: "Briefly unavailable; retry (SERVICE_UNAVAILABLE).",
+}
+ERROR_SCHEMA = {
+    "title": "ErrorEnvelope",
+    "type": "object",
+    "required": ["error"],
+    "additionalProperties": False,
+    "properties": {
+        "error": {
+            "type": "object",
+            "required": ["code", "message", "details"],
+            "additionalProperties": False,
+            "properties": {
+                "code": {"type": "string", "examples": ["VALIDATION_ERROR"]},
+                "message": {"type": "string"},
+                "details": {"type": "object"},
+            },
+        }
+    },
+}
+
+
+class EnvelopeAPI(NinjaAPI):
+    """A NinjaAPI whose OpenAPI documents the error envelope on every operation, so clients
+    (and the fuzzer) know every 4xx/5xx body is ``{"error": {"code", "message", "details"}}``."""
+
+    def get_openapi_schema(self, **kwargs: Any) -> Any:
+        schema = super().get_openapi_schema(**kwargs)
+        schema.setdefault("components", {}).setdefault("schemas", {})["ErrorEnvelope"] = (
+            ERROR_SCHEMA
+        )
+        ref = {"$ref": "#/components/schemas/ErrorEnvelope"}
+        for operations in schema.get("paths", {}).values():
+            for operation in operations.values():
+                responses = operation.setdefault("responses", {})
+                for status, description in ERROR_RESPONSES.items():
+                    responses.setdefault(
+                        str(status),
+                        {
+                            "description": description,
+                            "content": {"application/json": {"schema": ref}},
+                        },
+                    )
+        return schema
 
 
 def _envelope(
