@@ -170,7 +170,7 @@ def device_report(request: HttpRequest, payload: schemas.DeviceStateIn):
 
 
 @router.put("/technicians/{technician_id}/status", response={204: None}, summary="Set status")
-def status_set(request: HttpRequest, technician_id: UUID, payload: schemas.StatusIn):
+def status_set(request: HttpRequest, technician_id: UUID, payload: schemas.TechnicianStatusIn):
     membership: Membership = request.auth
     technician = (
         membership

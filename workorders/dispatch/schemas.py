@@ -77,7 +77,7 @@ class PositionIn(Schema):
     at: datetime | None = None
 
 
-class StatusIn(Schema):
+class TechnicianStatusIn(Schema):
     status: str
 
 
