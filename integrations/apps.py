@@ -12,8 +12,8 @@ class IntegrationsConfig(AppConfig):
 
         # Write-back: a completed work order and a recorded reading reach the ERP through the
         # outbox (integrations.services.outbox).
-        subscribe("workorder.status_changed", on_work_order_status_changed)
-        subscribe("meter.reading_recorded", on_reading_recorded)
+        subscribe("workorder.status_changed", on_work_order_status_changed, background=True)
+        subscribe("meter.reading_recorded", on_reading_recorded, background=True)
 
         # The periodic poll that backs up webhooks: each connection's own interval decides
         # whether a tick starts runs.

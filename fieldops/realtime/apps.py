@@ -7,6 +7,7 @@ class RealtimeConfig(AppConfig):
 
     def ready(self) -> None:
         from fieldops.events import subscribe
+        from fieldops.realtime.batch import broadcast_events
         from fieldops.realtime.broadcast import broadcast_event
 
-        subscribe("*", broadcast_event)
+        subscribe("*", broadcast_event, many=broadcast_events)

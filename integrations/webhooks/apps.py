@@ -13,8 +13,9 @@ class WebhooksConfig(AppConfig):
         from integrations.webhooks.services.flows import on_event_flows
 
         # Every committed event fans out to the endpoints that subscribe to it, and runs flows.
-        subscribe("*", on_event)
-        subscribe("*", on_event_flows)
+        # In a batch (an offline push) both run in a worker, not in the request.
+        subscribe("*", on_event, background=True)
+        subscribe("*", on_event_flows, background=True)
         # Safety net for retry messages lost or early (filesystem broker, clock skew).
         app.conf.beat_schedule.setdefault(
             "webhooks-delivery-sweep",

@@ -9,10 +9,9 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from tests.workorders.factories import assign, make_part, make_work_order, move
+from tests.workorders.factories import make_part, make_work_order, move
 from workorders.models import Note, Status, TimeEntry, WorkOrder, WorkOrderHistory
 from workorders.offline.models import SyncMutation
-from workorders.services import ChecklistItemSpec
 
 pytestmark = pytest.mark.django_db
 PNG = base64.b64decode(
@@ -40,14 +39,6 @@ def push(client, mutations, **extra):
     )
     assert response.status_code == 200, response.content
     return response.json()["results"]
-
-
-@pytest.fixture
-def job(dispatcher, technician):
-    work_order = make_work_order(
-        dispatcher, work_type="inspection", checklist=[ChecklistItemSpec("Guard fitted")]
-    )
-    return assign(work_order, technician, dispatcher)
 
 
 def test_a_whole_offline_job_applies_in_order(with_token, technician, job):

@@ -10,5 +10,5 @@ class MaintenanceConfig(AppConfig):
         from fieldops.events import subscribe
         from workorders.maintenance import handlers
 
-        subscribe("meter.reading_recorded", handlers.on_reading_recorded)
-        subscribe("workorder.status_changed", handlers.on_status_changed)
+        subscribe("meter.reading_recorded", handlers.on_reading_recorded, background=True)
+        subscribe("workorder.status_changed", handlers.on_status_changed, background=True)

@@ -14,6 +14,7 @@ from django.utils.dateparse import parse_datetime
 
 from fieldops.accounts.models import Membership
 from fieldops.errors import DomainError, ValidationFailed, error_body
+from fieldops.events import events_batched
 from workorders.dispatch.services import device_state_record
 from workorders.offline.appliers import APPLIERS, Mutation, StaleChange
 from workorders.offline.models import SyncMutation
@@ -60,7 +61,9 @@ def sync_push(
     device_id = device_id[:64]
     results: list[dict[str, Any]] = []
     run: list[Any] = []
-    with records_batched():
+    # Each change commits on its own; the events of those that did are delivered together at
+    # the end (one broadcast for all, the webhooks' and ERP's share in one task).
+    with events_batched(), records_batched():
         for raw in mutations:
             if _appendable(raw, known):
                 run.append(raw)
