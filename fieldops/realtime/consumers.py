@@ -45,6 +45,16 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         if isinstance(content, dict) and content.get("type") == "ping":
             await self.send_json({"type": "pong"})
 
+    async def dispatch(self, message: dict) -> None:
+        # Channels runs close_old_connections() in a worker thread before every handler: for a
+        # notice to a 500-socket group that is 500 thread hops in Daphne per event, most of its
+        # CPU. Forwarding a notice touches no database, so it skips that; everything else (connect
+        # and its membership lookup) goes through Channels' own dispatch.
+        if message["type"] == "event.notice":
+            await self.event_notice(message)
+            return
+        await super().dispatch(message)
+
     async def event_notice(self, message: dict) -> None:
         if "text" in message:  # pre-encoded by broadcast_event for the whole group
             await self.send(text_data=message["text"])

@@ -110,3 +110,29 @@ async def test_sync_publisher_inside_a_running_loop_still_delivers(dispatcher, m
     received = await communicator.receive_json_from(timeout=3)
     assert received["event"]["id"] == event.id
     await communicator.disconnect()
+
+
+async def test_forwarding_a_notice_makes_no_database_thread_hop(dispatcher, monkeypatch):
+    """Channels closes old DB connections in a worker thread before every handler; for a notice
+    to a 500-socket group that was most of Daphne's CPU. The notice path touches no database."""
+    import channels.consumer
+
+    hops = []
+    original = channels.consumer.aclose_old_connections
+
+    async def counting():
+        hops.append(1)
+        await original()
+
+    monkeypatch.setattr(channels.consumer, "aclose_old_connections", counting)
+    communicator, _, _ = await connect(dispatcher)
+    await communicator.receive_json_from()
+    hops_after_connect = len(hops)
+    for _ in range(3):
+        await sync_to_async(publish)(dispatcher.organization)
+        assert (await communicator.receive_json_from(timeout=3))["type"] == "event"
+    assert len(hops) == hops_after_connect
+    await communicator.send_json_to({"type": "ping"})
+    assert (await communicator.receive_json_from(timeout=3))["type"] == "pong"
+    assert len(hops) == hops_after_connect + 1  # everything else still goes through Channels
+    await communicator.disconnect()
