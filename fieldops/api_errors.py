@@ -3,6 +3,7 @@
 import logging
 from typing import Any
 
+from django.db import InterfaceError, OperationalError
 from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, Throttled
@@ -13,12 +14,15 @@ from fieldops.errors import (
     DomainError,
     NotFound,
     RateLimitExceeded,
+    ServiceUnavailable,
     ValidationFailed,
     code_for_status,
     error_body,
 )
 
 logger = logging.getLogger("fieldops.api")
+# Seconds a client should wait before retrying after the database connection was lost.
+DATABASE_RETRY_AFTER = 1
 
 # The statuses any operation may answer with the envelope, and when.
 ERROR_RESPONSES = {
@@ -147,6 +151,21 @@ def install_error_handlers(api: NinjaAPI) -> None:
         return _envelope(
             api, request, exc.status_code, code_for_status(exc.status_code), exc.message
         )
+
+    @api.exception_handler(OperationalError)
+    @api.exception_handler(InterfaceError)
+    def database_unavailable(request: HttpRequest, exc: Exception) -> HttpResponse:
+        # The connection went away (a failover, a restart, a killed backend): the transaction
+        # was rolled back with it and Django drops the connection after this request, so the
+        # client may simply retry. No driver message: it can name hosts and users.
+        logger.warning(
+            "Database unavailable on %s %s: %s", request.method, request.path, type(exc).__name__
+        )
+        response = _envelope(
+            api, request, 503, ServiceUnavailable.code, ServiceUnavailable.default_message
+        )
+        response["Retry-After"] = str(DATABASE_RETRY_AFTER)
+        return response
 
     @api.exception_handler(Exception)
     def unhandled(request: HttpRequest, exc: Exception) -> HttpResponse:

@@ -2,10 +2,17 @@ import json
 from collections.abc import Callable
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.db import InterfaceError, OperationalError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 
-from fieldops.errors import DomainError, NotFound, code_for_status, error_body
+from fieldops.errors import (
+    DomainError,
+    NotFound,
+    ServiceUnavailable,
+    code_for_status,
+    error_body,
+)
 from fieldops.errors import PermissionDenied as DomainPermissionDenied
 
 API_PREFIX = "/api/"
@@ -63,6 +70,8 @@ class DomainErrorPageMiddleware:
         return self.get_response(request)
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if isinstance(exception, OperationalError | InterfaceError):
+            return database_unavailable(request)
         if request.path.startswith(API_PREFIX) or not isinstance(exception, DomainError):
             return None
         if isinstance(exception, NotFound):
@@ -70,3 +79,24 @@ class DomainErrorPageMiddleware:
         if isinstance(exception, DomainPermissionDenied):
             raise DjangoPermissionDenied(exception.message)
         return render(request, "web/error.html", {"error": exception}, status=exception.status)
+
+
+DATABASE_UNAVAILABLE_PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8">
+<meta http-equiv="refresh" content="5"><title>Briefly unavailable</title></head>
+<body><h1>Briefly unavailable</h1><p>{message} Nothing was changed; this page retries
+by itself.</p></body></html>"""
+
+
+def database_unavailable(request: HttpRequest) -> HttpResponse:
+    """The database connection was lost mid-request (failover, restart): the transaction rolled
+    back and Django drops the connection afterwards, so a retry works. Rendered without
+    templates or context processors, which would need the database again."""
+    message = ServiceUnavailable.default_message
+    if request.path.startswith(API_PREFIX):
+        response: HttpResponse = JsonResponse(
+            error_body(ServiceUnavailable.code, message), status=503
+        )
+    else:
+        response = HttpResponse(DATABASE_UNAVAILABLE_PAGE.format(message=message), status=503)
+    response["Retry-After"] = "1"
+    return response

@@ -1,0 +1,46 @@
+"""A lost database connection answers 503 with Retry-After: the API in the error envelope, pages
+with a small page that needs no database to render — never a 500 or the driver's message."""
+
+from unittest import mock
+
+from django.db import InterfaceError, OperationalError
+from django.test import RequestFactory
+
+from fieldops.web.middleware import DomainErrorPageMiddleware
+from tests.workorders.factories import make_work_order
+
+DRIVER_MESSAGE = "terminating connection due to administrator command (host db.internal)"
+
+
+def test_api_answers_503_envelope_when_the_connection_is_lost(dispatcher, with_token):
+    client = with_token(dispatcher)
+    work_order = make_work_order(dispatcher)
+    with mock.patch(
+        "workorders.api.work_order_get_for_member", side_effect=OperationalError(DRIVER_MESSAGE)
+    ):
+        response = client.get(f"/api/v1/work-orders/{work_order.reference}")
+    assert response.status_code == 503
+    assert response.json() == {
+        "error": {
+            "code": "SERVICE_UNAVAILABLE",
+            "message": "The service is briefly unavailable; retry shortly.",
+            "details": {},
+        }
+    }
+    assert response["Retry-After"] == "1"
+    assert client.get(f"/api/v1/work-orders/{work_order.reference}").status_code == 200
+
+
+def test_pages_answer_503_without_the_driver_message():
+    middleware = DomainErrorPageMiddleware(lambda request: None)
+    for error in (OperationalError(DRIVER_MESSAGE), InterfaceError("connection already closed")):
+        response = middleware.process_exception(RequestFactory().get("/board/"), error)
+        assert response.status_code == 503
+        assert response["Retry-After"] == "1"
+        assert b"Briefly unavailable" in response.content
+        assert b"db.internal" not in response.content
+
+
+def test_other_errors_are_left_to_django():
+    middleware = DomainErrorPageMiddleware(lambda request: None)
+    assert middleware.process_exception(RequestFactory().get("/board/"), ValueError()) is None
