@@ -50,6 +50,11 @@ DELETES: dict[str, Delete] = {
 }
 
 
+def handles(entity: str) -> bool:
+    """Whether records of this entity become FieldOps rows (beyond the synced cache)."""
+    return entity in UPSERTS
+
+
 def upsert(*, entity: str, connection: Connection, items: list[Item]) -> dict[int, str]:
     """Apply the page's new and changed records locally (in the caller's transaction).
     Returns ``{reference id: error}`` for the records that could not be applied."""
