@@ -8,6 +8,8 @@ from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, Throttled
 from ninja.errors import ValidationError as NinjaValidationError
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from fieldops.errors import (
     AuthRequired,
@@ -21,8 +23,8 @@ from fieldops.errors import (
 )
 
 logger = logging.getLogger("fieldops.api")
-# Seconds a client should wait before retrying after the database connection was lost.
-DATABASE_RETRY_AFTER = 1
+# Seconds a client should wait before retrying after PostgreSQL or Redis went away.
+BACKEND_RETRY_AFTER = 1
 
 # The statuses any operation may answer with the envelope, and when.
 ERROR_RESPONSES = {
@@ -154,17 +156,19 @@ def install_error_handlers(api: NinjaAPI) -> None:
 
     @api.exception_handler(OperationalError)
     @api.exception_handler(InterfaceError)
-    def database_unavailable(request: HttpRequest, exc: Exception) -> HttpResponse:
-        # The connection went away (a failover, a restart, a killed backend): the transaction
-        # was rolled back with it and Django drops the connection after this request, so the
-        # client may simply retry. No driver message: it can name hosts and users.
+    @api.exception_handler(RedisConnectionError)
+    @api.exception_handler(RedisTimeoutError)
+    def backend_unavailable(request: HttpRequest, exc: Exception) -> HttpResponse:
+        # PostgreSQL or Redis went away (a failover, a restart, a killed backend): the
+        # transaction was rolled back with it and Django drops the connection after this
+        # request, so the client may simply retry. No driver message: it can name hosts.
         logger.warning(
-            "Database unavailable on %s %s: %s", request.method, request.path, type(exc).__name__
+            "Backend unavailable on %s %s: %s", request.method, request.path, type(exc).__name__
         )
         response = _envelope(
             api, request, 503, ServiceUnavailable.code, ServiceUnavailable.default_message
         )
-        response["Retry-After"] = str(DATABASE_RETRY_AFTER)
+        response["Retry-After"] = str(BACKEND_RETRY_AFTER)
         return response
 
     @api.exception_handler(Exception)

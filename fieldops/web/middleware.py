@@ -5,6 +5,8 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.db import InterfaceError, OperationalError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from fieldops.errors import (
     DomainError,
@@ -16,6 +18,9 @@ from fieldops.errors import (
 from fieldops.errors import PermissionDenied as DomainPermissionDenied
 
 API_PREFIX = "/api/"
+# A backing service that went away for a moment (PostgreSQL failover or restart, Redis restart):
+# the request changed nothing and a retry will work, so 503 + Retry-After rather than a 500.
+BACKEND_UNAVAILABLE = (OperationalError, InterfaceError, RedisConnectionError, RedisTimeoutError)
 _MESSAGES = {
     403: "You do not have permission to do this.",
     404: "Not found.",
@@ -70,8 +75,9 @@ class DomainErrorPageMiddleware:
         return self.get_response(request)
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
-        if isinstance(exception, OperationalError | InterfaceError):
-            return database_unavailable(request)
+        if isinstance(exception, BACKEND_UNAVAILABLE):
+            # API throttles (cache) run before ninja's own error handlers, so they land here.
+            return backend_unavailable(request)
         if request.path.startswith(API_PREFIX) or not isinstance(exception, DomainError):
             return None
         if isinstance(exception, NotFound):
@@ -87,10 +93,10 @@ DATABASE_UNAVAILABLE_PAGE = """<!doctype html><html lang="en"><head><meta charse
 by itself.</p></body></html>"""
 
 
-def database_unavailable(request: HttpRequest) -> HttpResponse:
-    """The database connection was lost mid-request (failover, restart): the transaction rolled
-    back and Django drops the connection afterwards, so a retry works. Rendered without
-    templates or context processors, which would need the database again."""
+def backend_unavailable(request: HttpRequest) -> HttpResponse:
+    """The database or Redis connection was lost mid-request (failover, restart): the
+    transaction rolled back and Django drops the broken connection afterwards, so a retry works.
+    Rendered without templates or context processors, which would need the database again."""
     message = ServiceUnavailable.default_message
     if request.path.startswith(API_PREFIX):
         response: HttpResponse = JsonResponse(

@@ -1,10 +1,12 @@
-"""A lost database connection answers 503 with Retry-After: the API in the error envelope, pages
-with a small page that needs no database to render — never a 500 or the driver's message."""
+"""A lost database or Redis connection answers 503 with Retry-After: the API in the error
+envelope, pages with a small page that needs no database to render — never a 500 or the driver's
+message."""
 
 from unittest import mock
 
 from django.db import InterfaceError, OperationalError
 from django.test import RequestFactory
+from redis.exceptions import ConnectionError as RedisConnectionError
 
 from fieldops.web.middleware import DomainErrorPageMiddleware
 from tests.workorders.factories import make_work_order
@@ -29,6 +31,19 @@ def test_api_answers_503_envelope_when_the_connection_is_lost(dispatcher, with_t
     }
     assert response["Retry-After"] == "1"
     assert client.get(f"/api/v1/work-orders/{work_order.reference}").status_code == 200
+
+
+def test_api_answers_503_envelope_when_redis_is_down_for_the_throttle(dispatcher, with_token):
+    client = with_token(dispatcher)
+    with mock.patch(
+        "fieldops.throttling.ActorRateThrottle.allow_request",
+        side_effect=RedisConnectionError("Error 111 connecting to cache.internal:6379."),
+    ):
+        response = client.get("/api/v1/work-orders")
+    assert response.status_code == 503
+    assert response.json()["error"]["code"] == "SERVICE_UNAVAILABLE"
+    assert response["Retry-After"] == "1"
+    assert b"cache.internal" not in response.content
 
 
 def test_pages_answer_503_without_the_driver_message():
