@@ -285,3 +285,32 @@ def test_a_push_records_the_phones_sync_state_for_the_board(with_token, technici
     state = DeviceState.objects.get(membership=technician, device_id="phone-1")
     assert state.pending_changes == 4  # five were waiting; one went through
     assert timezone.now() - state.last_synced_at < timedelta(seconds=30)
+
+
+def test_a_record_sent_again_under_a_new_mutation_id_is_stored_once(with_token, technician, job):
+    """A phone that lost the answer may queue the same note again with a fresh mutation id."""
+    part = make_part(job.organization_id)
+    note_id, usage_id = str(uuid.uuid4()), str(uuid.uuid4())
+    client = with_token(technician)
+    first = push(
+        client,
+        [
+            mutation("note.add", job, id=note_id, text="Seal worn"),
+            mutation("part.use", job, id=usage_id, part_id=str(part.public_id), quantity="1"),
+        ],
+    )
+    again = push(
+        client,
+        [
+            mutation("note.add", job, id=note_id, text="Seal worn"),
+            mutation("note.add", job, id=str(uuid.uuid4()), text="And the bearing"),
+            mutation("part.use", job, id=usage_id, part_id=str(part.public_id), quantity="1"),
+        ],
+    )
+    assert [r["status"] for r in again] == ["applied"] * 3
+    assert again[0]["result"]["note"]["id"] == first[0]["result"]["note"]["id"] == note_id
+    assert list(Note.objects.order_by("id").values_list("text", flat=True)) == [
+        "Seal worn",
+        "And the bearing",
+    ]
+    assert job.parts_used.count() == 1

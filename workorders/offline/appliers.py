@@ -167,6 +167,10 @@ def transition(m: Mutation) -> dict:
         )
     except InvalidTransition as exc:
         raise StaleChange(exc.message, current=_fresh(m, work_order)) from None
+    # What follows in the push sees the row as it is now: read under the transition's lock,
+    # with its assignments (any other key for the same work order would be stale: dropped).
+    m.targets.clear()
+    m.targets[m.work_order] = moved
     return {"work_order": _brief(moved)}
 
 

@@ -61,6 +61,10 @@ def sync_push(
     device_id = device_id[:64]
     results: list[dict[str, Any]] = []
     run: list[Any] = []
+    # Client ids of new append-only records, checked for the whole push in one query.
+    new_ids = unused_client_ids(
+        {cid for raw in mutations if _appendable(raw, known) and (cid := _client_id(raw))}
+    )
     # Each change commits on its own; the events of those that did are delivered together at
     # the end (one broadcast for all, the webhooks' and ERP's share in one task).
     with events_batched(), records_batched():
@@ -68,10 +72,10 @@ def sync_push(
             if _appendable(raw, known):
                 run.append(raw)
                 continue
-            results += _apply_appendable(membership, device_id, run, shift, known, targets)
+            results += _apply_appendable(membership, device_id, run, shift, known, targets, new_ids)
             run = []
             results.append(_apply(membership, device_id, raw, shift, known, targets))
-        results += _apply_appendable(membership, device_id, run, shift, known, targets)
+        results += _apply_appendable(membership, device_id, run, shift, known, targets, new_ids)
     if device_id.strip():
         # What the dispatcher sees on the board: when this phone last synced, what still waits.
         done = sum(1 for r in results if r["status"] in ("applied", "duplicate"))
@@ -103,12 +107,12 @@ def _apply_appendable(
     shift: timedelta,
     known: dict[UUID, SyncMutation],
     targets: dict[str, Any],
+    new_ids: frozenset[UUID],
 ) -> list[dict[str, Any]]:
     if not run:
         return []
     answers: list[dict[str, Any]] = []
     rows: list[SyncMutation] = []
-    new_ids = unused_client_ids({cid for cid in map(_client_id, run) if cid is not None})
     try:
         with transaction.atomic():
             with records_deferred(new_ids) as records:
@@ -258,8 +262,6 @@ def _run(
     except DomainError as exc:
         targets.clear()
         return _reject(key, exc)
-    if mutation.kind == "workorder.transition":
-        targets.clear()  # its status changed: look it up afresh for what follows
     return {"id": key, "status": "applied", "result": _plain(result)}
 
 

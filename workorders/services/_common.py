@@ -74,6 +74,11 @@ def record_history(
 
 
 def assignee_ids(work_order: WorkOrder) -> list[int]:
+    # The assignments the caller loaded with the row (selectors, or the transition after its
+    # lock) are those of this request; only a bare row needs the query.
+    loaded = getattr(work_order, "_prefetched_objects_cache", {}).get("assignments")
+    if loaded is not None:
+        return [assignment.membership_id for assignment in loaded]
     return list(work_order.assignments.values_list("membership_id", flat=True))
 
 

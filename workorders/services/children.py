@@ -94,9 +94,13 @@ def _create(model: type[M], client_id: UUID | None, **fields: Any) -> tuple[M, b
     return row, True
 
 
-# Inside records_batched(), touches are collected and made once per work order at the end.
+# Inside records_batched(), touches are collected and made once per work order at the end,
+# and parts found stay found (a day's queue uses the same few parts again and again).
 _batched_touches: ContextVar[dict[int, tuple[WorkOrder, set[str]]] | None] = ContextVar(
     "batched_touches", default=None
+)
+_batched_parts: ContextVar[dict[tuple[int, UUID | None, str], Part] | None] = ContextVar(
+    "batched_parts", default=None
 )
 
 
@@ -128,13 +132,14 @@ APPENDABLE_MODELS = (Note, TimeEntry, PartUsage, ChecklistAnswer)
 
 
 def unused_client_ids(candidates: set[UUID]) -> frozenset[UUID]:
-    """Of ``candidates``, those no append-only record has taken yet (one query per kind)."""
-    taken: set[UUID] = set()
-    for model in APPENDABLE_MODELS:
-        taken |= set(
-            model.objects.filter(public_id__in=candidates).values_list("public_id", flat=True)
-        )
-    return frozenset(candidates - taken)
+    """Of ``candidates``, those no append-only record has taken yet (one query)."""
+    if not candidates:
+        return frozenset()
+    taken = [
+        model.objects.filter(public_id__in=candidates).order_by().values_list("public_id")
+        for model in APPENDABLE_MODELS
+    ]
+    return frozenset(candidates - {row[0] for row in taken[0].union(*taken[1:], all=True)})
 
 
 def insert_deferred(rows: list[Model]) -> None:
@@ -149,11 +154,12 @@ def insert_deferred(rows: list[Model]) -> None:
 def records_batched() -> Iterator[None]:
     """Many records at once (an offline queue): one "updated" per work order, not per record."""
     pending: dict[int, tuple[WorkOrder, set[str]]] = {}
-    token = _batched_touches.set(pending)
+    token, parts_token = _batched_touches.set(pending), _batched_parts.set({})
     try:
         yield
     finally:
         _batched_touches.reset(token)
+        _batched_parts.reset(parts_token)
     if pending:
         WorkOrder.objects.filter(pk__in=pending).update(updated_at=timezone.now())
         for work_order, records in pending.values():
@@ -284,8 +290,7 @@ def part_use(
         return existing, False
     require_worker(work_order, membership)
     _open_for_records(work_order)
-    parts = Part.objects.filter(organization_id=work_order.organization_id, is_active=True)
-    part = (parts.filter(public_id=part_id) if part_id else parts.filter(code=part_code)).first()
+    part = _active_part(work_order.organization_id, part_id, part_code)
     errors: dict[str, str] = {}
     if part is None:
         errors["part_id"] = "No such part in your organisation."
@@ -313,6 +318,18 @@ def part_use(
     if created:
         _touch(work_order, "part")
     return usage, created
+
+
+def _active_part(organization_id: int, part_id: UUID | None, part_code: str) -> Part | None:
+    found = _batched_parts.get()
+    key = (organization_id, part_id, "" if part_id else part_code)
+    if found is not None and key in found:
+        return found[key]
+    parts = Part.objects.filter(organization_id=organization_id, is_active=True)
+    part = (parts.filter(public_id=part_id) if part_id else parts.filter(code=part_code)).first()
+    if found is not None and part is not None:
+        found[key] = part
+    return part
 
 
 def checklist_item_get(work_order: WorkOrder, item_id: UUID) -> ChecklistItem:

@@ -4,6 +4,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.db import transaction
+from django.db.models import prefetch_related_objects
 
 from fieldops.accounts.models import Membership, Role
 from fieldops.errors import InvalidTransition, PermissionDenied, ValidationFailed, VersionConflict
@@ -109,6 +110,8 @@ def work_order_transition(
     reason = clean_text(reason, field="reason", max_length=500)
     with transaction.atomic():
         work_order = lock_current(work_order.pk, expected_version)
+        # Read under the lock: who may move it (assignee) and whose screens hear of it.
+        prefetch_related_objects([work_order], "assignments")
         move = TRANSITIONS.get((work_order.status, to_status))
         if move is None:
             raise InvalidTransition(
