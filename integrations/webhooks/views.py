@@ -144,9 +144,11 @@ def redeliver(request: HttpRequest, delivery_id: str) -> HttpResponse:
 @require_POST
 def alert_dismiss(request: HttpRequest, alert_id: int) -> HttpResponse:
     membership = _admin(request)
-    WebhookAlert.objects.filter(
-        organization_id=membership.organization_id, pk=alert_id, resolved_at__isnull=True
-    ).update(resolved_at=timezone.now())
+    # Another organisation's alert is a 404, not a silent redirect.
+    alert = get_object_or_404(WebhookAlert, organization_id=membership.organization_id, pk=alert_id)
+    WebhookAlert.objects.filter(pk=alert.pk, resolved_at__isnull=True).update(
+        resolved_at=timezone.now()
+    )
     return redirect("webhooks:monitor")
 
 
