@@ -11,9 +11,10 @@ reached the ERP but died before being marked is found by the connector's own ide
 (the key travels with the write).
 
 Which connections hear what: a connection holding an external reference for the work order gets
-its completion and the parts used; labour goes to every connection where the technician is an
-employee (Tryton, say, keeps timesheets but no work orders); a reading goes to connections
-holding the asset.
+its completion; parts used go to every connection holding the part, and labour to every
+connection where the technician is an employee (Tryton, say, keeps stock and timesheets but no
+work orders); a reading goes to connections holding the asset, unless it came from the ERP.
+Each only where the connector offers the operation (``push_operations``).
 """
 
 from __future__ import annotations
@@ -91,7 +92,9 @@ def work_order_completed_enqueue(*, organization_id: int, work_order_id: int) ->
         "employees", MEMBERSHIP, sorted({e.technician_id for e in entries}), organization_id
     )
     parts = _refs("parts", PART, sorted({u.part_id for u in usages}), organization_id)
-    operations = _supported({c for c, _ in wo_refs} | {c for c, _ in employees})
+    operations = _supported(
+        {c for c, _ in wo_refs} | {c for c, _ in employees} | {c for c, _ in parts}
+    )
     messages: list[OutboxMessage] = []
 
     def add(connection_id: int, operation: str, key: str, payload: dict[str, Any]) -> None:
@@ -118,20 +121,25 @@ def work_order_completed_enqueue(*, organization_id: int, work_order_id: int) ->
                 "resolution_notes": work_order.resolution_notes,
             },
         )
-        for usage in usages:
-            part_remote = parts.get((connection_id, usage.part_id))
-            if part_remote:
-                add(
-                    connection_id,
-                    "part.consume",
-                    f"part-{usage.public_id}",
-                    {
-                        "work_order_remote_id": remote_id,
-                        "part_remote_id": part_remote,
-                        "quantity": str(usage.quantity),
-                        "occurred_at": usage.occurred_at.isoformat(),
-                    },
-                )
+    # Parts go to every connection that holds the part (Tryton keeps stock but no work
+    # orders), with the work order's remote id where that connection has one.
+    for usage in usages:
+        for (connection_id, part_id), part_remote in parts.items():
+            if part_id != usage.part_id:
+                continue
+            add(
+                connection_id,
+                "part.consume",
+                f"part-{usage.public_id}",
+                {
+                    "work_order_remote_id": wo_refs.get((connection_id, work_order.pk)),
+                    "work_order_reference": work_order.reference,
+                    "part_remote_id": part_remote,
+                    "quantity": str(usage.quantity),
+                    "stock_location": usage.stock_location,
+                    "occurred_at": usage.occurred_at.isoformat(),
+                },
+            )
     for entry in entries:
         for (connection_id, technician_id), employee_remote in employees.items():
             if technician_id != entry.technician_id:
@@ -161,6 +169,8 @@ def reading_recorded_enqueue(*, organization_id: int, data: dict[str, Any]) -> l
     )
     if asset_pk is None:
         return []
+    if data.get("source") == "erp":
+        return []  # it came from the ERP: sending it back would echo it
     refs = _refs("assets", ASSET, [asset_pk], organization_id)
     operations = _supported({c for c, _ in refs})
     messages = [

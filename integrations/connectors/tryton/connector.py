@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
 from integrations import unified
 from integrations.connectors.base import Connector, Page, RemoteRecord, register
-from integrations.connectors.errors import MalformedResponse, RemoteNotFound, Unsupported
+from integrations.connectors.errors import (
+    MalformedResponse,
+    RemoteError,
+    RemoteNotFound,
+    Unsupported,
+)
 from integrations.connectors.tryton import mapping
 from integrations.connectors.tryton.client import TrytonClient, decode, encode
 
@@ -21,7 +27,7 @@ ORDER = [["last_modified_at", "ASC"], ["id", "ASC"]]
 class TrytonConnector(Connector):
     system = "tryton"
     entities = tuple(mapping.ENTITY_MODELS)
-    push_operations = ("timesheet.create",)
+    push_operations = ("timesheet.create", "part.consume")
 
     def __init__(self, **kwargs: Any):
         super().__init__(**kwargs)
@@ -176,8 +182,13 @@ class TrytonConnector(Connector):
         return stock
 
     def push(self, operation: str, payload: dict[str, Any], *, key: str) -> str:
-        if operation != "timesheet.create":
-            raise Unsupported(f"Tryton does not support {operation!r}.")
+        if operation == "timesheet.create":
+            return self._push_timesheet(payload, key=key)
+        if operation == "part.consume":
+            return self._push_consumption(payload, key=key)
+        raise Unsupported(f"Tryton does not support {operation!r}.")
+
+    def _push_timesheet(self, payload: dict[str, Any], *, key: str) -> str:
         marker = f"[fieldops:{key}]"
         # Exactly once: a previous attempt may have created the line and died before FieldOps
         # recorded the acknowledgement, so look for it first.
@@ -199,6 +210,99 @@ class TrytonConnector(Connector):
         created = self.rpc.model("timesheet.line", "create", [values], context=self.context)
         return str(created[0])
 
+    def _push_consumption(self, payload: dict[str, Any], *, key: str) -> str:
+        """Parts used on a work order leave stock. Tryton has no maintenance module, so the
+        consumption is an internal shipment from the warehouse's storage location to its
+        lost-and-found location (options ``stock_location`` / ``consumption_location``
+        override both), done at once. Its ``reference`` carries the key: a retry finds the
+        shipment an earlier attempt created and only moves it on from the state it reached
+        (created, waiting, assigned), so the stock goes down once."""
+        reference = f"fieldops:{key}"
+        model = "stock.shipment.internal"
+        found = self._search_read(model, [["reference", "=", reference]], 0, 1, None, ["state"])
+        if found:
+            shipment, state = found[0]["id"], found[0]["state"]
+        else:
+            shipment, state = self._create_consumption(payload, reference), "draft"
+        if state == "cancelled":
+            raise RemoteError(f"Tryton internal shipment {shipment} was cancelled.")
+        # Each step is a workflow transition Tryton skips for a shipment already past it.
+        for step, before in (
+            ("wait", {"draft"}),
+            ("assign_force", {"draft", "waiting"}),
+            ("do", {"draft", "waiting", "assigned"}),
+        ):
+            if state in before:
+                self.rpc.model(model, step, [shipment], context=self.context)
+        return str(shipment)
+
+    def _create_consumption(self, payload: dict[str, Any], reference: str) -> int:
+        product = int(payload["part_remote_id"])
+        rows = self._search_read(
+            "product.product",
+            [["id", "=", product], ["active", "in", [True, False]]],
+            0,
+            1,
+            None,
+            ["default_uom"],
+        )
+        if not rows:
+            raise RemoteError(f"Tryton has no product {product}.")
+        source, destination = self._consumption_locations()
+        quantity = float(Decimal(str(payload["quantity"])))
+        move = {
+            "product": product,
+            "unit": rows[0]["default_uom"],
+            "quantity": quantity,
+            "from_location": source,
+            "to_location": destination,
+            "company": self.company,
+        }
+        values: dict[str, Any] = {
+            "company": self.company,
+            "from_location": source,
+            "to_location": destination,
+            "reference": reference,
+            "moves": [["create", [move]]],
+        }
+        occurred = _date(payload.get("occurred_at"))
+        if occurred is not None and occurred <= date.today():
+            values["effective_date"] = occurred
+            move["effective_date"] = occurred
+        return self.rpc.model("stock.shipment.internal", "create", [values], context=self.context)[
+            0
+        ]
+
+    def _consumption_locations(self) -> tuple[int, int]:
+        source = self.options.get("stock_location")
+        if not source:
+            warehouses = self._search_read(
+                "stock.location",
+                [["type", "=", "warehouse"]],
+                0,
+                1,
+                [["id", "ASC"]],
+                ["storage_location"],
+            )
+            if not warehouses or not warehouses[0].get("storage_location"):
+                raise RemoteError("Tryton has no warehouse with a storage location.")
+            source = warehouses[0]["storage_location"]
+        destination = self.options.get("consumption_location")
+        if not destination:
+            found = self.rpc.model(
+                "stock.location",
+                "search",
+                [["type", "=", "lost_found"]],
+                0,
+                1,
+                [["id", "ASC"]],
+                context=self.context,
+            )
+            if not found:
+                raise RemoteError("Tryton has no lost-and-found location.")
+            destination = found[0]
+        return int(source), int(destination)
+
     def _work(self) -> int:
         if self.options.get("timesheet_work"):
             return int(self.options["timesheet_work"])
@@ -214,6 +318,15 @@ class TrytonConnector(Connector):
             [{"name": name, "company": self.company}],
             context=self.context,
         )[0]
+
+
+def _date(value: Any) -> date | None:
+    if not value:
+        return None
+    try:
+        return datetime.fromisoformat(str(value)).date()
+    except ValueError:
+        return None
 
 
 def _raw(row: dict[str, Any]) -> dict[str, Any]:
