@@ -39,8 +39,10 @@ class World:
     tokens: dict[str, str] = field(default_factory=dict)  # persona -> bearer secret
 
 
-def build_world(prefix: str, members: dict[str, Membership]) -> World:
-    """Rows of every kind in ``members``' organisation, made through the services."""
+def build_world(prefix: str, members: dict[str, Membership], *, numbers_taken: int = 0) -> World:
+    """Rows of every kind in ``members``' organisation, made through the services.
+    ``numbers_taken``: work orders made first, so the world's own work order has a number the
+    other organisation does not have (numbers are per organisation)."""
     admin, dispatcher, technician = members["admin"], members["dispatcher"], members["technician"]
     org_id = admin.organization_id
     site = make_location(admin, f"{prefix}-SITE")
@@ -52,6 +54,8 @@ def build_world(prefix: str, members: dict[str, Membership]) -> World:
     skill = make_skill(org_id)
     make_profile(technician, skills={skill: 3}, home=(52.37, 4.89))
     part = make_part(org_id, code=f"{prefix}-SEAL")
+    for _ in range(numbers_taken):
+        make_work_order(dispatcher, title="Filler")
     work_order = make_work_order(
         dispatcher,
         asset_id=asset.public_id,
@@ -71,7 +75,9 @@ def build_world(prefix: str, members: dict[str, Membership]) -> World:
     signature, _ = signature_add(
         membership=technician, work_order=work_order, signer_name="Customer", image=photo
     )
-    submitted = request_submit(membership=technician, description="Noise at pump", asset=asset)
+    submitted = request_submit(
+        membership=technician, description="Noise at pump", asset=asset, photo=photo
+    )
     plan = make_plan(admin, asset)
     rule = make_rule(admin, gauge)
     connection = ConnectionFactory(organization_id=org_id, name=f"{prefix} ERP")
@@ -109,7 +115,7 @@ def build_world(prefix: str, members: dict[str, Membership]) -> World:
         "location_id": str(site.public_id),
         "asset_id": str(asset.public_id),
         "meter_id": str(meter.public_id),
-        "ref": work_order.reference,
+        "ref": str(work_order.public_id),
         "number": work_order.reference,
         "entry_id": str(entry.public_id),
         "item_id": str(item.public_id),
@@ -148,7 +154,7 @@ def media_root(settings, tmp_path):
 
 @pytest.fixture
 def world(organization, media_root) -> World:
-    return build_world("ACME", personas(organization))
+    return build_world("ACME", personas(organization), numbers_taken=1)
 
 
 @pytest.fixture
