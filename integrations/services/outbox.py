@@ -160,7 +160,7 @@ def work_order_completed_enqueue(*, organization_id: int, work_order_id: int) ->
 
 
 def reading_recorded_enqueue(*, organization_id: int, data: dict[str, Any]) -> list[int]:
-    from assets.models import Asset
+    from assets.models import Asset, Meter
 
     asset_pk = (
         Asset.objects.filter(organization_id=organization_id, public_id=data["asset_id"])
@@ -173,6 +173,11 @@ def reading_recorded_enqueue(*, organization_id: int, data: dict[str, Any]) -> l
         return []  # it came from the ERP: sending it back would echo it
     refs = _refs("assets", ASSET, [asset_pk], organization_id)
     operations = _supported({c for c, _ in refs})
+    meter_name = (
+        Meter.objects.filter(organization_id=organization_id, public_id=data["meter_id"])
+        .values_list("name", flat=True)
+        .first()
+    )
     messages = [
         OutboxMessage(
             organization_id=organization_id,
@@ -182,6 +187,7 @@ def reading_recorded_enqueue(*, organization_id: int, data: dict[str, Any]) -> l
             payload={
                 "asset_remote_id": remote_id,
                 "meter_id": data["meter_id"],
+                "meter_name": meter_name or "",
                 "unit": data.get("unit"),
                 "value": data["value"],
                 "taken_at": data["taken_at"],

@@ -1,14 +1,23 @@
 """Write-back of parts consumed and meter readings through the outbox, exactly once."""
 
+from datetime import UTC, timedelta
 from decimal import Decimal
 
 import pytest
+from django.utils import timezone
 
+from assets.models import Asset
+from assets.services import meter_create, reading_record
 from integrations.connectors.errors import Unavailable
 from integrations.connectors.factory import connector_for
+from integrations.crypto import encrypt_credentials
 from integrations.models import ExternalReference, OutboxMessage, OutboxStatus
 from integrations.services.outbox import outbox_push, work_order_completed_enqueue
 from integrations.tasks import outbox_push_task
+from tests.integrations.factories import ConnectionFactory
+from tests.integrations.simulators.base import serve
+from tests.integrations.simulators.maximo import MaximoSimulator
+from tests.integrations.simulators.maximo import asset as maximo_asset
 from tests.integrations.test_local_upserts import sync_live, tryton_connection
 from workorders.models import Part, Status
 from workorders.services import (
@@ -169,3 +178,114 @@ def test_tryton_offers_both_write_backs(operation):
     from integrations.connectors.base import connector_class
 
     assert operation in connector_class("tryton").push_operations
+
+
+# Meter readings. Tryton (company, product, stock, purchase, timesheet) has no meters or
+# measurement documents, so readings go where an ERP API takes them: Maximo's asset meters.
+
+
+@pytest.fixture
+def maximo(organization):
+    """A Maximo asset with a continuous RUNHOURS meter, synced into FieldOps, served on
+    loopback (the push task opens its own client)."""
+    sim = MaximoSimulator()
+    sim.rows["mxapiasset"] = [
+        maximo_asset(
+            "PUMP-101",
+            "2026-11-01T08:00:00-05:00",
+            assetmeter=[
+                {
+                    "metername": "RUNHOURS",
+                    "metertype": "CONTINUOUS",
+                    "measureunitid": "HOURS",
+                    "lastreading": "1200",
+                    "lastreadingdate": "2026-11-01T08:00:00+00:00",
+                }
+            ],
+        )
+    ]
+    with serve(sim) as url:
+        connection = ConnectionFactory(
+            organization=organization,
+            system="maximo",
+            base_url=url,
+            credentials_encrypted=encrypt_credentials({"apikey": "mx-key-123"}),
+        )
+        sync_live(connection, "assets")
+        yield connection, sim
+
+
+def runhours_meter(organization, admin_member):
+    asset = Asset.objects.get(organization=organization, code="PUMP-101")
+    return meter_create(
+        membership=admin_member,
+        asset_id=asset.public_id,
+        name="Runhours",
+        kind="cumulative",
+        unit="h",
+    )
+
+
+def test_a_reading_reaches_the_maximo_asset_meter_exactly_once(
+    organization, admin_member, technician, maximo, django_capture_on_commit_callbacks
+):
+    connection, sim = maximo
+    meter = runhours_meter(organization, admin_member)
+    taken = timezone.now().replace(microsecond=0) - timedelta(minutes=5)
+    # Recorded → event after commit → enqueued → pushed (eager tasks).
+    with django_capture_on_commit_callbacks(execute=True):
+        reading, _ = reading_record(
+            membership=technician,
+            organization_id=organization.pk,
+            meter_id=meter.public_id,
+            value="1234.5",
+            taken_at=taken.isoformat(),
+        )
+    message = OutboxMessage.objects.get(connection=connection)
+    assert (message.operation, message.status) == ("meter_reading.record", OutboxStatus.SENT)
+    assert message.key == f"reading-{reading.public_id}"
+    assert message.payload["meter_name"] == "Runhours"
+    stamp = taken.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S+00:00")
+    assert sim.meter_readings == [("PUMP-101", "RUNHOURS", "1234.5", stamp)]
+    # The acknowledgement was lost: the retry sees its reading is the meter's last and stops.
+    OutboxMessage.objects.filter(pk=message.pk).update(
+        status=OutboxStatus.PENDING, next_attempt_at=None
+    )
+    assert outbox_push(message_id=message.pk) is None
+    outbox_push_task.apply(args=[message.pk])
+    message.refresh_from_db()
+    assert message.status == OutboxStatus.SENT
+    assert len(sim.meter_readings) == 1
+
+
+def test_readings_from_the_erp_are_not_echoed_and_unknown_meters_fail_clearly(
+    organization, admin_member, technician, maximo, django_capture_on_commit_callbacks
+):
+    connection, sim = maximo
+    meter = runhours_meter(organization, admin_member)
+    with django_capture_on_commit_callbacks(execute=True):
+        reading_record(
+            membership=None,
+            organization_id=organization.pk,
+            meter_id=meter.public_id,
+            value="1300",
+            taken_at=(timezone.now() - timedelta(hours=2)).isoformat(),
+            source="erp",
+        )
+    assert not OutboxMessage.objects.exists()
+    asset = Asset.objects.get(organization=organization, code="PUMP-101")
+    pressure = meter_create(
+        membership=admin_member, asset_id=asset.public_id, name="Pressure", kind="gauge", unit="bar"
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        reading_record(
+            membership=technician,
+            organization_id=organization.pk,
+            meter_id=pressure.public_id,
+            value="4.2",
+            taken_at=(timezone.now() - timedelta(minutes=1)).isoformat(),
+        )
+    message = OutboxMessage.objects.get(connection=connection)
+    assert message.status == OutboxStatus.FAILED
+    assert "has no meter PRESSURE" in message.last_error
+    assert sim.meter_readings == []

@@ -58,3 +58,15 @@ class MaximoClient:
             headers={**self.headers, "x-method-override": "PATCH"},
             error_text=error_text,
         )
+
+    def merge(self, url: str, json: dict[str, Any]) -> httpx.Response:
+        """Update a member resource in place: POST with ``x-method-override: PATCH`` and
+        ``patchtype: MERGE`` (child rows such as ``assetmeter`` are merged, not replaced)."""
+        return self.http.request(
+            "POST",
+            url,
+            params={"lean": "1"},
+            json=json,
+            headers={**self.headers, "x-method-override": "PATCH", "patchtype": "MERGE"},
+            error_text=error_text,
+        )

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from integrations.connectors.base import Connector, Page, RemoteRecord, map_rows, register
-from integrations.connectors.errors import RemoteNotFound, Unsupported
+from integrations.connectors.errors import RemoteError, RemoteNotFound, Unsupported
 from integrations.connectors.maximo import mapping
 from integrations.connectors.maximo.client import MaximoClient
 
@@ -40,7 +41,7 @@ ENTITIES: dict[str, tuple[str, str, str, Any]] = {
 class MaximoConnector(Connector):
     system = "maximo"
     entities = tuple(ENTITIES)
-    push_operations = ("work_order.complete",)
+    push_operations = ("work_order.complete", "meter_reading.record")
 
     def __init__(self, **kwargs: Any):
         super().__init__(**kwargs)
@@ -86,6 +87,8 @@ class MaximoConnector(Connector):
         return RemoteRecord(to_unified(row), row)
 
     def push(self, operation: str, payload: dict[str, Any], *, key: str) -> str:
+        if operation == "meter_reading.record":
+            return self._push_reading(payload)
         if operation != "work_order.complete":
             raise Unsupported(f"Maximo does not support {operation!r}.")
         # A status change is the wsmethod:changeStatus action on the work order resource.
@@ -97,6 +100,63 @@ class MaximoConnector(Connector):
             action="wsmethod:changeStatus",
         )
         return remote_id
+
+    def _push_reading(self, payload: dict[str, Any]) -> str:
+        """A FieldOps meter reading becomes the ``newreading`` of the asset's meter of the same
+        name (``assetmeter`` of ``mxapiasset``, merged into the asset resource). Exactly once:
+        when the meter's last reading already is this one (same time to the second, same
+        value) an earlier attempt got through and nothing is sent."""
+        assetnum = str(payload["asset_remote_id"])
+        quoted = assetnum.replace('"', "")
+        members, _ = self.api.collection(
+            "/maximo/api/os/mxapiasset",
+            {
+                "lean": "1",
+                "oslc.select": "assetnum,siteid,assetmeter{metername,lastreading,lastreadingdate}",
+                "oslc.where": f'assetnum="{quoted}"',
+            },
+        )
+        if not members:
+            raise RemoteNotFound(f"Maximo has no asset {assetnum}.")
+        asset = members[0]
+        # The meter of the same name, or the one the connection maps it to.
+        name = str(payload.get("meter_name") or "")
+        wanted = str(self.options.get("meter_names", {}).get(name) or name).strip().upper()
+        meter = next(
+            (
+                m
+                for m in asset.get("assetmeter") or []
+                if str(m.get("metername", "")).upper() == wanted
+            ),
+            None,
+        )
+        if meter is None:
+            raise RemoteError(f"Maximo asset {assetnum} has no meter {wanted}.")
+        taken = mapping.parse_datetime(payload["taken_at"])
+        value = Decimal(str(payload["value"]))
+        done = f"{assetnum}/{meter['metername']}@{mapping.format_datetime(taken)}"
+        last_at = mapping.parse_datetime(meter.get("lastreadingdate"))
+        last = meter.get("lastreading")
+        if (
+            last_at == taken.replace(microsecond=0)
+            and last not in (None, "")
+            and Decimal(str(last)) == value
+        ):
+            return done
+        self.api.merge(
+            asset["href"],
+            {
+                "assetmeter": [
+                    {
+                        "metername": meter["metername"],
+                        "linearassetmeterid": 0,
+                        "newreading": str(payload["value"]),
+                        "newreadingdate": mapping.format_datetime(taken),
+                    }
+                ]
+            },
+        )
+        return done
 
 
 def _strip(row: dict[str, Any]) -> dict[str, Any]:

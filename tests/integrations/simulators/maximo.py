@@ -1,6 +1,7 @@
 """An IBM Maximo Manage REST endpoint: object structures in lean JSON, ``apikey`` header,
 ``oslc.where``/``oslc.orderBy``/``oslc.pageSize`` with ``responseInfo.nextPage``, Maximo error
-bodies, and the changeStatus action."""
+bodies, the changeStatus action, and meter readings merged into an asset's ``assetmeter``
+(``x-method-override: PATCH`` + ``patchtype: MERGE``)."""
 
 from __future__ import annotations
 
@@ -26,6 +27,8 @@ class MaximoSimulator(Simulator):
         self.apikey = apikey
         self.rows: dict[str, list[dict]] = {name: [] for name in KEYS}
         self.status_changes: list[tuple[str, str]] = []
+        # (assetnum, metername, reading, reading date) for every reading Maximo accepted.
+        self.meter_readings: list[tuple[str, str, str, str]] = []
         # Pages at or after ``slow_page`` answer after ``slow`` seconds (to kill a worker mid-run).
         self.slow_page, self.slow = slow_page, slow
 
@@ -44,11 +47,13 @@ class MaximoSimulator(Simulator):
     def handle(self, request: httpx.Request) -> httpx.Response:
         if request.headers.get("apikey") != self.apikey:
             return self.error(401, "User name and password combination are not valid.")
-        match = re.search(r"/maximo/api/os/(\w+)(?:/(\w+))?$", request.url.path)
+        match = re.search(r"/maximo/api/os/(\w+)(?:/([^/]+))?$", request.url.path)
         if not match or match.group(1) not in KEYS:
             return self.error(404, "The object structure was not found.")
         structure, resource = match.groups()
         params = dict(request.url.params)
+        if request.method == "POST" and resource and "action" not in params:
+            return self._merge(structure, resource, request)
         if request.method == "POST" and resource:
             return self._change_status(structure, resource, request, params)
         if params.get("lean") != "1":
@@ -96,6 +101,35 @@ class MaximoSimulator(Simulator):
         if row["status"] != status:
             row["status"] = status
             self.status_changes.append((resource, status))
+        return httpx.Response(204)
+
+    def _merge(self, structure, resource, request) -> httpx.Response:
+        if (
+            request.headers.get("x-method-override") != "PATCH"
+            or request.headers.get("patchtype") != "MERGE"
+        ):
+            return self.error(400, "BMXAA9487E - A POST to a member needs an override.")
+        row = next((r for r in self.rows[structure] if str(r[KEYS[structure]]) == resource), None)
+        if row is None:
+            return self.error(404, f"BMXAA4214E - Record {resource} not found.")
+        for change in json.loads(request.content).get("assetmeter", []):
+            meter = next(
+                (m for m in row.get("assetmeter", []) if m["metername"] == change["metername"]),
+                None,
+            )
+            if meter is None:
+                return self.error(
+                    400, f"BMXAA2661E - Meter {change['metername']} is not on asset {resource}."
+                )
+            when = change.get("newreadingdate")
+            last = meter.get("lastreadingdate")
+            continuous = meter.get("metertype") == "CONTINUOUS" and last and when
+            if continuous and datetime.fromisoformat(when) <= datetime.fromisoformat(last):
+                return self.error(
+                    400, "BMXAA2514E - The reading date must be after the last reading."
+                )
+            meter["lastreading"], meter["lastreadingdate"] = change["newreading"], when
+            self.meter_readings.append((resource, change["metername"], change["newreading"], when))
         return httpx.Response(204)
 
 
