@@ -25,8 +25,17 @@ async def _layer_roundtrip() -> None:
     # A general channel, not new_channel()'s process-local one: those are bound to the first
     # event loop that received on them, and each async_to_sync call runs a fresh loop.
     channel = f"healthz.{uuid.uuid4().hex}"
-    await layer.send(channel, {"type": "healthz.ping"})
-    message = await asyncio.wait_for(layer.receive(channel), timeout=3)
+    # Listen before sending: the Redis pub/sub layer delivers only to channels already subscribed
+    # (receive() subscribes), so the ping is repeated until the subscription has caught it.
+    received = asyncio.ensure_future(layer.receive(channel))
+    try:
+        async with asyncio.timeout(3):
+            while not received.done():
+                await layer.send(channel, {"type": "healthz.ping"})
+                await asyncio.wait({received}, timeout=0.25)
+        message = received.result()
+    finally:
+        received.cancel()
     if message.get("type") != "healthz.ping":
         raise RuntimeError("channel layer returned another message")
 

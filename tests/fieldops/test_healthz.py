@@ -28,3 +28,22 @@ def test_healthz_is_503_when_a_dependency_is_down(client, monkeypatch):
         "ms": body["checks"]["broker"]["ms"],
     }
     assert "secret" not in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    "backend",
+    ["channels_redis.pubsub.RedisPubSubChannelLayer", "channels_redis.core.RedisChannelLayer"],
+)
+def test_healthz_probes_either_redis_channel_layer(client, settings, tmp_path, backend):
+    """The pub/sub layer only delivers to channels subscribed before the send; the probe listens
+    first. A private redis-server, so this runs the same with or without REDIS_URL."""
+    from tests.processes import redis_server
+
+    with redis_server(tmp_path) as redis:
+        settings.CHANNEL_LAYERS = {
+            "default": {"BACKEND": backend, "CONFIG": {"hosts": [redis.url]}}
+        }
+        assert client.get("/healthz").json()["checks"]["channel_layer"]["ok"] is True
+        redis.stop()
+        check = client.get("/healthz").json()["checks"]["channel_layer"]
+        assert check["ok"] is False
