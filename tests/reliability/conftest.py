@@ -12,6 +12,7 @@ import shutil
 import sqlite3
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -143,36 +144,44 @@ def api_headers(client: httpx.Client) -> dict[str, str]:
     return {"X-CSRFToken": client.cookies["csrftoken"], "Referer": f"{client.base_url}/"}
 
 
-@pytest.fixture
-def stack(tmp_path, migrated_template) -> Iterator[Stack]:
-    data_dir = tmp_path / "data"
+@contextmanager
+def build_stack(workdir: Path, template: Template) -> Iterator[Stack]:
+    data_dir = workdir / "data"
     data_dir.mkdir()
     database_url = sqlite_path = None
     scratch = None
-    if migrated_template.postgres:
+    if template.postgres:
         admin = postgres_admin_url()
         scratch = f"fo_reliability_{uuid.uuid4().hex[:10]}"
-        postgres_execute(f'CREATE DATABASE "{scratch}" TEMPLATE "{migrated_template.postgres}"')
+        postgres_execute(f'CREATE DATABASE "{scratch}" TEMPLATE "{template.postgres}"')
         database_url = f"{admin.rsplit('/', 1)[0]}/{scratch}"
     else:
-        for path in migrated_template.sqlite_dir.glob("fieldops.sqlite3*"):
+        for path in template.sqlite_dir.glob("fieldops.sqlite3*"):
             shutil.copy(path, data_dir / path.name)
         sqlite_path = data_dir / "fieldops.sqlite3"
-    with redis_server(tmp_path) as redis:
-        extra = {"REDIS_URL": redis.url, **PRODUCTION_FLAGS}
-        if database_url:
-            extra["DATABASE_URL"] = database_url
-        env = embedded_env(data_dir, **extra)
-        built = Stack(
-            env=env,
-            redis=redis,
-            logs=tmp_path,
-            database_url=database_url,
-            sqlite_path=sqlite_path,
-        )
-        try:
-            yield built
-        finally:
-            built.stop_all()
-            if scratch:
-                postgres_execute(f'DROP DATABASE IF EXISTS "{scratch}" WITH (FORCE)')
+    try:
+        with redis_server(workdir) as redis:
+            extra = {"REDIS_URL": redis.url, **PRODUCTION_FLAGS}
+            if database_url:
+                extra["DATABASE_URL"] = database_url
+            built = Stack(
+                env=embedded_env(data_dir, **extra),
+                redis=redis,
+                logs=workdir,
+                database_url=database_url,
+                sqlite_path=sqlite_path,
+            )
+            try:
+                yield built
+            finally:
+                built.stop_all()
+    finally:
+        if scratch:
+            postgres_execute(f'DROP DATABASE IF EXISTS "{scratch}" WITH (FORCE)')
+
+
+@pytest.fixture
+def stack(tmp_path, migrated_template) -> Iterator[Stack]:
+    """A fresh database and Redis for one test; it starts the processes it needs."""
+    with build_stack(tmp_path, migrated_template) as built:
+        yield built
