@@ -3,6 +3,8 @@
 import logging
 from typing import Any
 
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.db import InterfaceError, OperationalError
 from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI
@@ -170,6 +172,25 @@ def install_error_handlers(api: NinjaAPI) -> None:
         )
         response["Retry-After"] = str(BACKEND_RETRY_AFTER)
         return response
+
+    @api.exception_handler(RequestDataTooBig)
+    def too_large(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
+        # A body without a Content-Length (chunked) that outgrew REQUEST_MAX_BYTES while read;
+        # declared lengths are refused earlier by fieldops.web.limits.
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        return _envelope(
+            api,
+            request,
+            413,
+            "PAYLOAD_TOO_LARGE",
+            "The request is too large.",
+            {"limit_bytes": limit},
+        )
+
+    @api.exception_handler(SuspiciousOperation)
+    def suspicious(request: HttpRequest, exc: SuspiciousOperation) -> HttpResponse:
+        # Too many fields or files, a malformed multipart body: the client's fault, not ours.
+        return _envelope(api, request, 400, "BAD_REQUEST", "The request could not be read.")
 
     @api.exception_handler(Exception)
     def unhandled(request: HttpRequest, exc: Exception) -> HttpResponse:
