@@ -314,3 +314,79 @@ def test_a_record_sent_again_under_a_new_mutation_id_is_stored_once(with_token, 
         "And the bearing",
     ]
     assert job.parts_used.count() == 1
+
+
+def test_a_job_referred_to_by_id_and_by_number_in_one_push_is_never_stale(
+    with_token, technician, job
+):
+    by_id, by_number = str(job.public_id), job.reference
+    batch = [
+        mutation("workorder.transition", job, to="in_progress", from_status="assigned"),
+        {**mutation("note.add", id=str(uuid.uuid4()), text="by number"), "work_order": by_number},
+        {
+            **mutation("workorder.transition", to="on_hold", from_status="in_progress"),
+            "work_order": by_number,
+        },
+        {**mutation("note.add", id=str(uuid.uuid4()), text="by id"), "work_order": by_id},
+        mutation("workorder.transition", job, to="in_progress", from_status="on_hold"),
+    ]
+    results = push(with_token(technician), batch)
+    assert [r["status"] for r in results] == ["applied"] * 5, results
+    assert results[-1]["result"]["work_order"]["version"] == job.version + 3
+    job.refresh_from_db()
+    assert job.status == Status.IN_PROGRESS
+    assert list(job.history.filter(kind="status").values_list("to_status", flat=True)) == [
+        "in_progress",
+        "on_hold",
+        "in_progress",
+    ]
+
+
+def test_completion_offline_follows_the_organisations_signature_rule(with_token, technician, job):
+    from workorders.models import OrganizationWorkSettings
+
+    OrganizationWorkSettings.objects.create(
+        organization_id=job.organization_id, require_signature=True
+    )
+    item = job.checklist.get()
+    client = with_token(technician)
+
+    def complete():
+        return mutation(
+            "workorder.transition",
+            job,
+            to="completed",
+            from_status="in_progress",
+            resolution_notes="Guard refitted",
+        )
+
+    first = push(
+        client,
+        [
+            mutation("workorder.transition", job, to="in_progress", from_status="assigned"),
+            mutation(
+                "checklist.answer",
+                job,
+                id=str(uuid.uuid4()),
+                item_id=str(item.public_id),
+                result="pass",
+            ),
+            complete(),
+        ],
+    )
+    assert [r["status"] for r in first] == ["applied", "applied", "rejected"]
+    assert "signature" in first[2]["error"]["details"]
+    second = push(
+        client,
+        [
+            mutation(
+                "signature.add",
+                job,
+                id=str(uuid.uuid4()),
+                signer_name="Kim",
+                content_base64=base64.b64encode(PNG).decode(),
+            ),
+            complete(),
+        ],
+    )
+    assert [r["status"] for r in second] == ["applied", "applied"], second

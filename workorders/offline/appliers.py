@@ -42,6 +42,16 @@ class StaleChange(DomainError):
         self.current = current
 
 
+class Targets(dict[str, WorkOrder]):
+    """Work orders looked up in this push, by the reference the device sent. ``clear()`` (after
+    anything that may have moved one) forgets them; ``preloaded`` holds the push's work orders
+    read together at its start, each handed out once (after that, a look-up reads afresh)."""
+
+    def __init__(self, preloaded: dict[str, WorkOrder] | None = None):
+        super().__init__()
+        self.preloaded = dict(preloaded or {})
+
+
 @dataclass
 class Mutation:
     id: UUID
@@ -87,7 +97,8 @@ class Mutation:
         if not self.work_order:
             raise ValidationFailed(details={"work_order": "This field is required."})
         if self.work_order not in self.targets:
-            self.targets[self.work_order] = work_order_get_for_member(
+            preloaded = getattr(self.targets, "preloaded", {}).pop(self.work_order, None)
+            self.targets[self.work_order] = preloaded or work_order_get_for_member(
                 self.membership, self.work_order
             )
         return self.targets[self.work_order]

@@ -1,6 +1,8 @@
 """What a technician's phone keeps: their jobs, with everything needed to work them offline."""
 
+from collections.abc import Iterable
 from datetime import datetime, timedelta
+from uuid import UUID
 
 from django.db.models import Prefetch, Q
 from django.utils import timezone
@@ -13,6 +15,7 @@ from workorders.models import (
     Note,
     PartUsage,
     TimeEntry,
+    WorkOrder,
     WorkOrderHistory,
 )
 from workorders.selectors import work_order_out, work_orders_for
@@ -65,3 +68,20 @@ def device_work_orders(membership: Membership, *, since: datetime | None) -> dic
         )
     # "Z" rather than "+00:00": a cursor pasted into a URL unencoded still reads back.
     return {"work_orders": jobs, "keep": keep, "cursor": now.isoformat().replace("+00:00", "Z")}
+
+
+def work_orders_by_id(membership: Membership, refs: Iterable[str]) -> dict[str, WorkOrder]:
+    """The member's work orders among ``refs`` given as ids, in one query (as
+    ``work_order_get_for_member`` loads them). Only an id's canonical spelling is a key, so no
+    work order is found under two keys; other references are left to the one-by-one look-up."""
+    wanted = {}
+    for ref in refs:
+        try:
+            if str(UUID(ref)) == ref:
+                wanted[UUID(ref)] = ref
+        except ValueError:
+            continue
+    if not wanted:
+        return {}
+    found = work_orders_for(membership.organization_id).filter(public_id__in=wanted)
+    return {wanted[work_order.public_id]: work_order for work_order in found}

@@ -16,8 +16,9 @@ from fieldops.accounts.models import Membership
 from fieldops.errors import DomainError, ValidationFailed, error_body
 from fieldops.events import events_batched
 from workorders.dispatch.services import device_state_record
-from workorders.offline.appliers import APPLIERS, Mutation, StaleChange
+from workorders.offline.appliers import APPLIERS, Mutation, StaleChange, Targets
 from workorders.offline.models import SyncMutation
+from workorders.offline.selectors import work_orders_by_id
 from workorders.services.children import (
     insert_deferred,
     records_batched,
@@ -57,7 +58,7 @@ def sync_push(
     known = {
         row.mutation_id: row for row in SyncMutation.objects.filter(mutation_id__in=_ids(mutations))
     }
-    targets: dict[str, Any] = {}
+    targets = Targets(preloaded=work_orders_by_id(membership, _refs(mutations)))
     device_id = device_id[:64]
     results: list[dict[str, Any]] = []
     run: list[Any] = []
@@ -154,6 +155,14 @@ def _record(
     )
 
 
+def _refs(mutations: list[Any]) -> set[str]:
+    return {
+        raw["work_order"]
+        for raw in mutations
+        if isinstance(raw, dict) and isinstance(raw.get("work_order"), str)
+    }
+
+
 def _ids(mutations: list[Any]) -> list[UUID]:
     return [mid for mid in (_mutation_id(raw) for raw in mutations) if mid is not None]
 
@@ -236,6 +245,10 @@ def _apply(
     return answer
 
 
+# Kinds whose one service call is atomic by itself and that write nothing around it.
+SELF_CONTAINED = frozenset({"workorder.transition"})
+
+
 def _run(
     membership: Membership,
     raw: Any,
@@ -248,8 +261,10 @@ def _run(
     key = str(mutation_id)
     try:
         mutation = _parse(membership, raw, shift, targets)
-        # A refused change leaves nothing behind (deferred records write nothing to undo).
-        with transaction.atomic() if savepoint else nullcontext():
+        # A refused change leaves nothing behind (deferred records write nothing to undo; a
+        # transition's service rolls back its own savepoint).
+        own = savepoint and mutation.kind not in SELF_CONTAINED
+        with transaction.atomic() if own else nullcontext():
             result = APPLIERS[mutation.kind](mutation)
     except StaleChange as exc:
         targets.clear()

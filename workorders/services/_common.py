@@ -1,7 +1,10 @@
 """Shared pieces of the work-order services: device time, roles, history and events."""
 
+from collections.abc import Callable, Hashable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from django.utils import timezone
 
@@ -16,6 +19,31 @@ DEVICE_CLOCK_AHEAD = timedelta(minutes=5)
 DEVICE_TIME_MAX_AGE = timedelta(days=30)
 
 MANAGERS = (Role.DISPATCHER, Role.SUPERVISOR, Role.ADMIN)
+
+T = TypeVar("T")
+# Inside batch_memos() (an offline push: hundreds of changes in one request), rows that every
+# change reads and nobody changes meanwhile — a part, the organisation's work settings — are
+# read once.
+_memos: ContextVar[dict[Hashable, Any] | None] = ContextVar("batch_memos", default=None)
+
+
+@contextmanager
+def batch_memos() -> Iterator[None]:
+    token = _memos.set({})
+    try:
+        yield
+    finally:
+        _memos.reset(token)
+
+
+def batch_memo(key: Hashable, load: Callable[[], T]) -> T:
+    """``load()``, once per ``key`` inside ``batch_memos()``; every time outside it."""
+    memos = _memos.get()
+    if memos is None:
+        return load()
+    if key not in memos:
+        memos[key] = load()
+    return memos[key]
 
 
 def occurred_at(device_time: datetime | None, *, field: str = "occurred_at") -> datetime:

@@ -36,6 +36,8 @@ from workorders.models import (
     WorkOrder,
 )
 from workorders.services._common import (
+    batch_memo,
+    batch_memos,
     clean_text,
     occurred_at,
     publish_work_order_event,
@@ -94,13 +96,9 @@ def _create(model: type[M], client_id: UUID | None, **fields: Any) -> tuple[M, b
     return row, True
 
 
-# Inside records_batched(), touches are collected and made once per work order at the end,
-# and parts found stay found (a day's queue uses the same few parts again and again).
+# Inside records_batched(), touches are collected and made once per work order at the end.
 _batched_touches: ContextVar[dict[int, tuple[WorkOrder, set[str]]] | None] = ContextVar(
     "batched_touches", default=None
-)
-_batched_parts: ContextVar[dict[tuple[int, UUID | None, str], Part] | None] = ContextVar(
-    "batched_parts", default=None
 )
 
 
@@ -152,14 +150,15 @@ def insert_deferred(rows: list[Model]) -> None:
 
 @contextmanager
 def records_batched() -> Iterator[None]:
-    """Many records at once (an offline queue): one "updated" per work order, not per record."""
+    """Many records at once (an offline queue): one "updated" per work order, not per record,
+    and the parts and settings they use read once (batch_memos)."""
     pending: dict[int, tuple[WorkOrder, set[str]]] = {}
-    token, parts_token = _batched_touches.set(pending), _batched_parts.set({})
+    token = _batched_touches.set(pending)
     try:
-        yield
+        with batch_memos():
+            yield
     finally:
         _batched_touches.reset(token)
-        _batched_parts.reset(parts_token)
     if pending:
         WorkOrder.objects.filter(pk__in=pending).update(updated_at=timezone.now())
         for work_order, records in pending.values():
@@ -321,15 +320,10 @@ def part_use(
 
 
 def _active_part(organization_id: int, part_id: UUID | None, part_code: str) -> Part | None:
-    found = _batched_parts.get()
-    key = (organization_id, part_id, "" if part_id else part_code)
-    if found is not None and key in found:
-        return found[key]
     parts = Part.objects.filter(organization_id=organization_id, is_active=True)
-    part = (parts.filter(public_id=part_id) if part_id else parts.filter(code=part_code)).first()
-    if found is not None and part is not None:
-        found[key] = part
-    return part
+    found = parts.filter(public_id=part_id) if part_id else parts.filter(code=part_code)
+    key = ("part", organization_id, part_id, "" if part_id else part_code)
+    return batch_memo(key, found.first)
 
 
 def checklist_item_get(work_order: WorkOrder, item_id: UUID) -> ChecklistItem:

@@ -1,6 +1,9 @@
 """What must be true before work counts as completed."""
 
+from django.db.models import prefetch_related_objects
+
 from workorders.models import ChecklistItemKind, OrganizationWorkSettings, WorkOrder, WorkType
+from workorders.services._common import batch_memo
 
 FAILURE_ANALYSIS_TYPES = (WorkType.CORRECTIVE, WorkType.EMERGENCY)
 
@@ -18,17 +21,24 @@ def completion_problems(work_order: WorkOrder) -> dict[str, str]:
         ):
             if not getattr(work_order, field).strip():
                 problems[field] = f"Record the {label} (corrective work)."
-    for item in work_order.checklist.prefetch_related("answers", "photos"):
-        answers = list(item.answers.all())
+    items = list(work_order.checklist.all())
+    # Answers only matter for required checks, photos only where one is required.
+    prefetch_related_objects([item for item in items if item.required], "answers")
+    prefetch_related_objects([item for item in items if item.requires_photo], "photos")
+    for item in items:
+        if not item.required and not item.requires_photo:
+            continue
+        answers = list(item.answers.all()) if item.required else []
         latest = answers[-1] if answers else None
         key = f"checklist.{item.position}"
         if item.required and not _answered(item.kind, latest):
             problems[key] = f"“{item.label}” needs an answer."
         elif item.requires_photo and not list(item.photos.all()):
             problems[key] = f"“{item.label}” needs a photo."
-    settings = OrganizationWorkSettings.objects.filter(
-        organization_id=work_order.organization_id
-    ).first()
+    settings = batch_memo(
+        ("work_settings", work_order.organization_id),
+        OrganizationWorkSettings.objects.filter(organization_id=work_order.organization_id).first,
+    )
     if settings and settings.require_signature and not work_order.signatures.exists():
         problems["signature"] = "Your organisation requires a customer signature."
     return problems
