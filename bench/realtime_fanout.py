@@ -1,18 +1,32 @@
-"""Real-time fan-out: one Daphne on the Redis channel layer, 500 sockets of one organisation,
+"""Real-time fan-out: Daphne on the Redis channel layer, 500 sockets of one organisation,
 200 work-order updates; latency from commit to receipt on every socket.
 
-    .venv/bin/python bench/realtime_fanout.py [--clients 500] [--updates 200] [--pace-ms 50]
+    .venv/bin/python bench/realtime_fanout.py [--clients 500] [--updates 200]
+        [--paces 500,100,0] [--daphnes 1] [--settings bench.fanout_pubsub_settings]
 
-Everything on loopback. Daphne runs as its own process with REDIS_URL (its own db index, default
-redis://127.0.0.1:6379/12, flushed first) and a scratch SQLite database in a temporary directory.
-This process commits the updates through ``work_order_update`` (the same service the pages use),
-stamping the moment each transaction commits; socket clients in several processes stamp each
-notice as it arrives. Printed: median / p95 / p99 commit→receipt latency and the message rate,
-next to bare Redis PUBLISH→SUBSCRIBE latency measured in the same run. Target: p95 < 250 ms.
+Everything on loopback. Daphne runs as its own process(es) with REDIS_URL (its own db index,
+default redis://127.0.0.1:6379/12, flushed first) and a scratch SQLite database in a temporary
+directory. This process commits the updates through ``work_order_update`` (the same service the
+pages use), stamping the moment each transaction commits; the socket clients stamp each notice as
+its bytes arrive. Printed per pace: median / p95 / p99 commit→receipt latency and the delivered
+message rate, next to bare Redis PUBLISH→SUBSCRIBE latency measured in the same run.
+Target: p95 < 250 ms.
+
+The 200 updates run once per pace in ``--paces`` (milliseconds between commits; 0 = all fired
+back to back, a burst). ``--daphnes N`` starts N Daphne processes on consecutive ports and spreads
+the sockets over them round-robin, as N Daphne processes behind a load balancer would (README,
+deployment); every figure says how many served it.
+
+The clients must measure the server, not themselves: they share the machine's cores with Daphne,
+Redis and this process. So they are one asyncio process of bare protocol objects that do the
+WebSocket handshake themselves (checking the 101 and Sec-WebSocket-Accept), answer Daphne's
+pings, split frames and stamp each text frame on arrival; the JSON is decoded after the run.
 """
 
 import argparse
 import asyncio
+import base64
+import hashlib
 import json
 import multiprocessing as mp
 import os
@@ -27,7 +41,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/12")
-CLIENT_PROCESSES = 4
+WS_GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
+BASE_PORT = 8097
 
 
 def pct(values: list[float], p: float) -> float:
@@ -35,42 +50,119 @@ def pct(values: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
 
-def clients_main(url, cookie, origin, count, expected, ready, results) -> None:
-    """One client process: ``count`` sockets; records (number, version, received_at)."""
-    import websockets
+class Socket(asyncio.Protocol):
+    """One WebSocket client with as little work per frame as a client can do."""
 
-    async def one(stamps: list, gate: asyncio.Semaphore) -> None:
+    def __init__(self, request: bytes, key: bytes, state: dict) -> None:
+        self.request = request
+        self.accept = base64.b64encode(hashlib.sha1(key + WS_GUID).digest())
+        self.state = state
+        self.buffer = bytearray()
+        self.open = False
+        self.hello = asyncio.get_running_loop().create_future()
+        self.frames: list[tuple[float, bytes]] = []
+
+    def connection_made(self, transport) -> None:
+        self.transport = transport
+        transport.write(self.request)
+
+    def connection_lost(self, exc) -> None:
+        if not self.hello.done():
+            self.hello.set_exception(ConnectionError(f"closed before hello: {exc!r}"))
+
+    def data_received(self, data: bytes) -> None:
+        at = time.time()
+        buffer = self.buffer
+        buffer += data
+        if not self.open:
+            end = buffer.find(b"\r\n\r\n")
+            if end < 0:
+                return
+            head = bytes(buffer[:end]).lower()
+            if not head.startswith(b"http/1.1 101") or self.accept.lower() not in head:
+                self.hello.set_exception(ConnectionError(head.split(b"\r\n")[0].decode()))
+                self.transport.close()
+                return
+            del buffer[: end + 4]
+            self.open = True
+        pos = 0
+        while len(buffer) - pos >= 2:
+            first, length = buffer[pos], buffer[pos + 1]
+            if length & 0x80 or not first & 0x80:
+                raise ValueError("server frames are unmasked and unfragmented")
+            head = 2
+            if length == 126:
+                if len(buffer) - pos < 4:
+                    break
+                length, head = int.from_bytes(buffer[pos + 2 : pos + 4], "big"), 4
+            elif length == 127:
+                if len(buffer) - pos < 10:
+                    break
+                length, head = int.from_bytes(buffer[pos + 2 : pos + 10], "big"), 10
+            if len(buffer) - pos < head + length:
+                break
+            opcode, payload = first & 0x0F, bytes(buffer[pos + head : pos + head + length])
+            pos += head + length
+            if opcode == 0x1:
+                if self.hello.done():
+                    self.frames.append((at, payload))
+                    self.state["received"] += 1
+                else:
+                    self.hello.set_result(payload)
+            elif opcode == 0x9:  # ping: a client frame is masked (zero mask: payload as is)
+                self.transport.write(bytes([0x8A, 0x80 | len(payload)]) + b"\0\0\0\0" + payload)
+            elif opcode == 0x8:
+                self.transport.close()
+        del buffer[:pos]
+
+
+def clients_main(ports, cookie, origin, count, offset, ready, counter, stop, results) -> None:
+    """One client process: ``count`` sockets; sends back (number, version, received_at)."""
+
+    async def open_socket(index: int, gate: asyncio.Semaphore, state: dict) -> Socket:
+        port = ports[(offset + index) % len(ports)]
         # Connect a few at a time: a burst of 500 handshakes overflows the listen backlog.
         async with gate:
-            for attempt in range(5):
+            for attempt in range(8):
+                key = base64.b64encode(os.urandom(16))
+                request = (
+                    f"GET /ws/live/ HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
+                    "Upgrade: websocket\r\nConnection: Upgrade\r\n"
+                    f"Sec-WebSocket-Key: {key.decode()}\r\nSec-WebSocket-Version: 13\r\n"
+                    f"Origin: {origin}\r\nCookie: {cookie}\r\n\r\n"
+                ).encode()
                 try:
-                    socket = await websockets.connect(
-                        url, additional_headers={"Cookie": cookie, "Origin": origin}, max_queue=None
+                    _, socket = await asyncio.get_running_loop().create_connection(
+                        lambda key=key, request=request: Socket(request, key, state),
+                        "127.0.0.1",
+                        port,
                     )
+                    assert json.loads(await asyncio.wait_for(socket.hello, 20))["type"] == "hello"
                     break
-                except (OSError, websockets.InvalidMessage):
+                except (TimeoutError, OSError):
                     await asyncio.sleep(0.2 * (attempt + 1))
             else:
                 raise RuntimeError("could not connect")
-            json.loads(await socket.recv())  # hello
         ready.put(1)
-        async with socket:
-            while len(stamps) < expected:
-                raw = await asyncio.wait_for(socket.recv(), timeout=60)
-                at = time.time()
-                message = json.loads(raw)
+        return socket
+
+    async def run() -> list:
+        state = {"received": 0}
+        gate = asyncio.Semaphore(10)
+        sockets = await asyncio.gather(*(open_socket(i, gate, state) for i in range(count)))
+        while not stop.is_set():
+            counter.value = state["received"]
+            await asyncio.sleep(0.05)
+        counter.value = state["received"]
+        stamps = []
+        for socket in sockets:
+            socket.transport.close()
+            for at, payload in socket.frames:
+                message = json.loads(payload)
                 if message.get("type") == "event":
                     data = message["event"]["data"]
                     stamps.append((data["number"], data["version"], at))
-
-    async def run() -> list:
-        buckets: list[list] = [[] for _ in range(count)]
-        gate = asyncio.Semaphore(10)
-        outcomes = await asyncio.gather(*(one(b, gate) for b in buckets), return_exceptions=True)
-        failures = [o for o in outcomes if isinstance(o, BaseException)]
-        if failures:
-            print(f"{len(failures)} sockets failed, e.g. {failures[0]!r}", file=sys.stderr)
-        return [stamp for bucket in buckets for stamp in bucket]
+        return stamps
 
     results.put(asyncio.run(run()))
 
@@ -104,9 +196,16 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--clients", type=int, default=500)
     parser.add_argument("--updates", type=int, default=200)
-    parser.add_argument("--pace-ms", type=float, default=50)
+    parser.add_argument(
+        "--paces",
+        default="500,100,0",
+        help="comma-separated ms between commits; each runs the updates once (0 = burst)",
+    )
+    parser.add_argument("--daphnes", type=int, default=1, help="Daphne processes (round-robin)")
+    parser.add_argument("--client-processes", type=int, default=1)
     parser.add_argument("--settings", default="fieldops.settings", help="Django settings module")
     args = parser.parse_args()
+    args.paces = [float(p) for p in args.paces.split(",")]
 
     data_dir = Path(tempfile.mkdtemp(prefix="fo-bench-fanout-"))
     env = {
@@ -132,41 +231,56 @@ def main() -> None:
         check=True,
         capture_output=True,
     )
-    port = 8097
-    daphne = subprocess.Popen(
-        [str(bin_dir / "daphne"), "-b", "127.0.0.1", "-p", str(port), "fieldops.asgi:application"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=open(data_dir / "daphne.log", "w"),  # noqa: SIM115
-    )
+    ports = [BASE_PORT + i for i in range(args.daphnes)]
+    daphnes = [
+        subprocess.Popen(
+            [
+                str(bin_dir / "daphne"),
+                "-b",
+                "127.0.0.1",
+                "-p",
+                str(port),
+                "fieldops.asgi:application",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=open(data_dir / f"daphne-{port}.log", "w"),  # noqa: SIM115
+        )
+        for port in ports
+    ]
     try:
-        run(args, port)
+        run(args, ports)
     finally:
-        daphne.terminate()
-        daphne.wait(timeout=15)
+        for daphne in daphnes:
+            daphne.terminate()
+        for daphne in daphnes:
+            daphne.wait(timeout=15)
 
 
-def run(args, port: int) -> None:
+def run(args, ports: list[int]) -> None:
     import django
     import httpx
 
     django.setup()
+    from django.conf import settings
     from django.db import transaction
 
     from fieldops.accounts.models import Membership
     from workorders.models import WorkOrder
     from workorders.services import work_order_update
 
-    base = f"http://127.0.0.1:{port}"
-    for _ in range(100):
-        try:
-            # Any answer will do: /healthz's layer probe does not apply to the pub/sub layer.
-            if httpx.get(f"{base}/healthz", timeout=5).status_code in (200, 503):
-                break
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
+    base = f"http://127.0.0.1:{ports[0]}"
+    for port in ports:
+        for _ in range(150):
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=5).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.2)
+        else:
+            raise SystemExit(f"Daphne on port {port} never became healthy")
     with httpx.Client(base_url=base) as http:
         http.get("/login/")
         http.post(
@@ -180,75 +294,105 @@ def run(args, port: int) -> None:
         )
         cookie = "; ".join(f"{k}={v}" for k, v in http.cookies.items())
 
-    ready, results = mp.Queue(), mp.Queue()
-    share = [args.clients // CLIENT_PROCESSES] * CLIENT_PROCESSES
+    ready, results, stop = mp.Queue(), mp.Queue(), mp.Event()
+    share = [args.clients // args.client_processes] * args.client_processes
     share[0] += args.clients - sum(share)
+    counters = [mp.Value("q", 0, lock=False) for _ in share]
     procs = [
         mp.Process(
             target=clients_main,
-            args=(f"ws://127.0.0.1:{port}/ws/live/", cookie, base, n, args.updates, ready, results),
+            args=(ports, cookie, base, n, sum(share[:i]), ready, counters[i], stop, results),
         )
-        for n in share
+        for i, n in enumerate(share)
     ]
     for proc in procs:
         proc.start()
     for _ in range(args.clients):
-        ready.get(timeout=120)
-    print(f"{args.clients} sockets connected (one organisation, dispatch group)")
+        ready.get(timeout=180)
+    layer = settings.CHANNEL_LAYERS["default"]["BACKEND"].rsplit(".", 2)[-2:]
+    print(
+        f"{args.clients} sockets connected (one organisation, dispatch group) to "
+        f"{len(ports)} Daphne process{'es' if len(ports) > 1 else ''}"
+        f"{' (round-robin, as behind a load balancer)' if len(ports) > 1 else ''}; "
+        f"channel layer {'.'.join(layer)}; load average {os.getloadavg()[0]:.2f}"
+    )
 
     dispatcher = Membership.objects.get(user__username="dispatcher")
     work_orders = list(WorkOrder.objects.filter(organization_id=dispatcher.organization_id))
-    committed: dict[tuple[str, int], float] = {}
-    started = time.time()
-    for i in range(args.updates):
-        work_order = work_orders[i % len(work_orders)]
-        work_order.refresh_from_db()
-        with transaction.atomic():
-            key = (work_order.reference, work_order.version + 1)
-            # Registered before the service's own broadcast: runs first, right after COMMIT.
-            transaction.on_commit(lambda key=key: committed.__setitem__(key, time.time()))
-            work_order_update(
-                membership=dispatcher,
-                work_order=work_order,
-                expected_version=work_order.version,
-                changes={"description": f"bench update {i}"},
-            )
-        time.sleep(args.pace_ms / 1000)
-    published_for = time.time() - started
-
-    stamps = []
+    committed: list[dict[tuple[str, int], float]] = []
+    spans: list[float] = []
+    expected = 0
+    for pace in args.paces:
+        stamps: dict[tuple[str, int], float] = {}
+        committed.append(stamps)
+        started = time.time()
+        for i in range(args.updates):
+            work_order = work_orders[i % len(work_orders)]
+            work_order.refresh_from_db()
+            with transaction.atomic():
+                key = (work_order.reference, work_order.version + 1)
+                # Registered before the service's own broadcast: runs first, right after COMMIT.
+                transaction.on_commit(lambda key=key, at=stamps: at.__setitem__(key, time.time()))
+                work_order_update(
+                    membership=dispatcher,
+                    work_order=work_order,
+                    expected_version=work_order.version,
+                    changes={"description": f"bench update {i} at pace {pace}"},
+                )
+            if pace:
+                time.sleep(pace / 1000)
+        spans.append(time.time() - started)
+        expected += args.clients * args.updates
+        # Wait until every socket has everything (or nothing more arrives for 10 s).
+        seen, quiet_since = -1, time.time()
+        while time.time() - quiet_since < 10:
+            total = sum(c.value for c in counters)
+            if total >= expected:
+                break
+            if total != seen:
+                seen, quiet_since = total, time.time()
+            time.sleep(0.1)
+        time.sleep(1)
+    stop.set()
+    received = []
     for _ in procs:
-        stamps += results.get(timeout=180)
+        received += results.get(timeout=180)
     for proc in procs:
         proc.join(timeout=30)
-    latencies = [(at - committed[(n, v)]) * 1000 for n, v, at in stamps if (n, v) in committed]
-    first = min(committed.values())
-    last = max(at for _, _, at in stamps)
-    expected = args.clients * args.updates
 
     bare: list[float] = []
-    thread = threading.Thread(
-        target=lambda: bare.extend(asyncio.run(bare_redis(args.updates, args.pace_ms / 1000)))
-    )
+    thread = threading.Thread(target=lambda: bare.extend(asyncio.run(bare_redis(200, 0.01))))
     thread.start()
     thread.join()
 
+    worst = 0.0
+    for pace, stamps, span in zip(args.paces, committed, spans, strict=True):
+        latencies = [(at - stamps[(n, v)]) * 1000 for n, v, at in received if (n, v) in stamps]
+        arrivals = [at for n, v, at in received if (n, v) in stamps]
+        label = f"one update every {pace:.0f} ms" if pace else "burst, back to back"
+        print(
+            f"\n{args.updates} updates, {label} (committed over {span:.1f} s): "
+            f"{len(latencies)}/{args.clients * args.updates} notices received"
+        )
+        if not latencies:
+            continue
+        print(
+            f"  commit→receipt  median {statistics.median(latencies):.1f} ms   "
+            f"p95 {pct(latencies, 95):.1f} ms   p99 {pct(latencies, 99):.1f} ms   "
+            f"max {max(latencies):.1f} ms"
+        )
+        rate = len(latencies) / max(1e-9, max(arrivals) - min(stamps.values()))
+        print(f"  message rate    {rate:.0f} messages/s delivered")
+        if pace:
+            worst = max(worst, pct(latencies, 95))
     print(
-        f"{args.updates} updates committed over {published_for:.1f} s "
-        f"(one every {args.pace_ms:.0f} ms), {len(latencies)}/{expected} notices received"
+        f"\nbare Redis PUBLISH→SUBSCRIBE (200, one every 10 ms)  "
+        f"median {statistics.median(bare):.2f} ms   p95 {pct(bare, 95):.2f} ms   "
+        f"p99 {pct(bare, 99):.2f} ms"
     )
-    print(
-        f"commit→receipt  median {statistics.median(latencies):.1f} ms   "
-        f"p95 {pct(latencies, 95):.1f} ms   p99 {pct(latencies, 99):.1f} ms   "
-        f"max {max(latencies):.1f} ms"
-    )
-    print(f"message rate    {len(latencies) / (last - first):.0f} messages/s delivered")
-    print(
-        f"bare Redis PUBLISH→SUBSCRIBE  median {statistics.median(bare):.2f} ms   "
-        f"p95 {pct(bare, 95):.2f} ms   p99 {pct(bare, 99):.2f} ms"
-    )
-    verdict = "met" if pct(latencies, 95) < 250 else "MISSED"
-    print(f"target p95 < 250 ms: {verdict}")
+    print(f"load average at the end {os.getloadavg()[0]:.2f}")
+    verdict = "met" if worst < 250 else "MISSED"
+    print(f"target p95 < 250 ms at every paced run: {verdict}")
 
 
 if __name__ == "__main__":
