@@ -3,6 +3,7 @@ another organisation, so the security tests can fill every path parameter with a
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -160,3 +161,16 @@ def world(organization, media_root) -> World:
 @pytest.fixture
 def other_world(other_organization, media_root) -> World:
     return build_world("RIVAL", personas(other_organization))
+
+
+def pytest_terminal_summary(terminalreporter):
+    """How many requests the fuzzer sent, for the record (CI's log keeps it)."""
+    fuzz = sys.modules.get("tests.security.test_fuzz")
+    if fuzz is None or not fuzz.RUN["cases"]:
+        return
+    run = fuzz.RUN
+    terminalreporter.write_line(
+        f"schemathesis: {run['cases']} requests over {run['operations']} operations"
+        f" ({run['real_ids']} on real rows), {run['errors']} answered with an error envelope,"
+        f" {run['failed']} operations failed their checks"
+    )
