@@ -1,0 +1,545 @@
+"""Load: 200 concurrent simulated users of mixed roles against Daphne on PostgreSQL + Redis.
+
+    .venv/bin/python bench/load.py [--users 200] [--duration 60] [--web 2] [--work-orders 20000]
+
+Production runs several Daphne processes behind a load balancer (README, "Deploying"), so this
+starts ``--web`` of them (default 2, one per core) plus one Celery worker, on a scratch
+PostgreSQL database (``fo_bench_load`` on BENCH_PG, recreated unless ``--database-url`` names an
+existing migrated one) and a private ``redis-server`` on a free loopback port. It loads the
+work-order data set of bench/workorder_data.py (20,000 work orders by default, 2,000 assets,
+a second tenant), signs the simulated people in by writing their sessions directly (a PBKDF2
+login per user would only measure password hashing), and spreads them round-robin over the web
+processes as a balancer would. The users run in a separate process (asyncio + httpx):
+
+- technicians (50 %) list their work, open a job, add notes and pause/resume it;
+- dispatchers (20 %) load the board, refresh its live part (``?since=``), list new work and
+  assign it;
+- supervisors (10 %) load the dashboard, refresh it and read ``GET /api/v1/kpis``;
+- API clients (20 %, bearer tokens) page work orders and assets, read one, open new ones
+  with an Idempotency-Key.
+
+Each user waits a think time between actions (technician 8 s, dispatcher 3 s, supervisor 6 s,
+API client 2 s on average; ``--think-scale 0`` makes it a closed loop). Printed: requests/s,
+errors and p50/p95/p99 per endpoint and overall; target zero errors and p95 < 200 ms.
+``--json PATH`` also writes the figures (the CI smoke test reads it).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import multiprocessing
+import os
+import random
+import secrets
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections import defaultdict
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+BASE = os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432")
+DB_NAME = "fo_bench_load"
+SECRET_KEY = "bench-load-secret-key-" + "0123456789abcdef" * 3
+MIX = {"technician": 0.5, "dispatcher": 0.2, "supervisor": 0.1, "api": 0.2}
+THINK = {"technician": 8.0, "dispatcher": 3.0, "supervisor": 6.0, "api": 2.0}
+TARGET_P95_MS = 200.0
+
+
+# --- data ---------------------------------------------------------------------------------------
+
+
+def prepare(database_url: str, *, work_orders: int, users: int) -> dict:
+    """Migrate, load the data set and write sessions/tokens; returns the users' plan."""
+    os.environ["DATABASE_URL"] = database_url
+    os.environ["SECRET_KEY"] = SECRET_KEY
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "fieldops.settings_test")
+    import logging
+
+    import django
+
+    django.setup()
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+    from django.contrib.sessions.backends.db import SessionStore
+    from django.core.management import call_command
+
+    from bench import workorder_data
+    from fieldops.accounts.middleware import SESSION_ORGANIZATION_KEY
+    from fieldops.accounts.models import Organization, Role
+    from fieldops.accounts.services import api_token_create, member_add
+    from workorders.models import WorkOrder
+
+    call_command("migrate", verbosity=0)
+    counts = {role: max(1, round(users * share)) for role, share in MIX.items()}
+    counts["technician"] = users - sum(v for k, v in counts.items() if k != "technician")
+    if not Organization.objects.filter(slug="bench").exists():
+        workorder_data.load(
+            n_work_orders=work_orders,
+            n_assets=max(200, work_orders // 10),
+            n_technicians=max(counts["technician"], 1),
+            role=Role.DISPATCHER,
+            with_schedule=True,
+        )
+    org = Organization.objects.get(slug="bench")
+    backend = "django.contrib.auth.backends.ModelBackend"
+
+    def session_for(membership) -> str:
+        store = SessionStore()
+        store[SESSION_KEY] = str(membership.user.pk)
+        store[BACKEND_SESSION_KEY] = backend
+        store[HASH_SESSION_KEY] = membership.user.get_session_auth_hash()
+        store[SESSION_ORGANIZATION_KEY] = org.pk
+        store.create()
+        return store.session_key
+
+    def member(username: str, role: str):
+        return member_add(organization=org, username=username, role=role)
+
+    plan: list[dict] = []
+    open_statuses = ("assigned", "dispatched", "en_route", "in_progress", "on_hold")
+    for i in range(counts["technician"]):
+        tech = member(f"tech{i}", Role.TECHNICIAN)
+        jobs = [
+            w.reference
+            for w in WorkOrder.objects.filter(
+                assignments__membership=tech, status__in=open_statuses
+            ).order_by("-id")[:20]
+        ]
+        plan.append({"role": "technician", "session": session_for(tech), "jobs": jobs})
+    for i in range(counts["dispatcher"]):
+        plan.append(
+            {
+                "role": "dispatcher",
+                "session": session_for(member(f"dispatcher{i}", Role.DISPATCHER)),
+                "slot": i,
+                "slots": counts["dispatcher"],
+            }
+        )
+    for i in range(counts["supervisor"]):
+        plan.append(
+            {
+                "role": "supervisor",
+                "session": session_for(member(f"supervisor{i}", Role.SUPERVISOR)),
+            }
+        )
+    sample = list(
+        WorkOrder.objects.filter(organization=org)
+        .order_by("-id")
+        .values_list("number", flat=True)[:500]
+    )
+    for i in range(counts["api"]):
+        issued = api_token_create(
+            membership=member(f"integration{i}", Role.DISPATCHER), name="load"
+        )
+        plan.append({"role": "api", "token": issued.secret, "sample": sample})
+    return {"users": plan, "counts": counts}
+
+
+def ensure_database() -> str:
+    from bench.workorder_data import ensure_database as recreate
+
+    recreate(BASE, DB_NAME, reload=True)
+    return f"{BASE}/{DB_NAME}"
+
+
+# --- processes ----------------------------------------------------------------------------------
+
+
+def start_stack(database_url: str, web: int, workdir: Path):
+    from tests.processes import (
+        PRODUCTION_FLAGS,
+        Proc,
+        RedisServer,
+        daphne,
+        free_port,
+        wait_for,
+        wait_healthy,
+        worker,
+    )
+
+    redis = RedisServer(workdir)
+    redis.start()
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"DJANGO_SETTINGS_MODULE", "DATABASE_URL", "REDIS_URL"}
+    }
+    env.update(
+        PRODUCTION_FLAGS,
+        SECRET_KEY=SECRET_KEY,
+        DJANGO_SETTINGS_MODULE="fieldops.settings",
+        DATABASE_URL=database_url,
+        REDIS_URL=redis.url,
+        FIELDOPS_DATA_DIR=str(workdir),
+        LOG_LEVEL="WARNING",
+        PYTHONUNBUFFERED="1",
+    )
+    procs, urls = [], []
+    for n in range(web):
+        port = free_port()
+        procs.append(Proc(f"web{n + 1}", daphne(port), env, workdir))
+        urls.append(f"http://127.0.0.1:{port}")
+    celery = Proc("worker", worker("load"), env, workdir)
+    procs.append(celery)
+    for url in urls:
+        wait_healthy(url, timeout=90)
+    wait_for(lambda: " ready." in celery.log(), timeout=90, what="the worker")
+    return redis, procs, urls
+
+
+# --- the simulated users ------------------------------------------------------------------------
+
+
+class Recorder:
+    def __init__(self) -> None:
+        self.samples: dict[str, list[float]] = defaultdict(list)
+        self.errors: dict[str, int] = defaultdict(int)
+        self.examples: dict[str, str] = {}
+
+    async def call(self, client, name: str, method: str, url: str, ok=(200,), **kwargs):
+        start = time.perf_counter()
+        try:
+            response = await client.request(method, url, **kwargs)
+        except Exception as exc:  # a refused or dropped connection is an error like a 500
+            self.errors[name] += 1
+            self.examples.setdefault(name, f"{type(exc).__name__}: {exc}")
+            return None
+        self.samples[name].append((time.perf_counter() - start) * 1000)
+        if response.status_code not in ok:
+            self.errors[name] += 1
+            self.examples.setdefault(name, f"{response.status_code} {response.text[:200]}")
+        return response
+
+
+def _pick(rng: random.Random, weighted: list[tuple[int, object]]):
+    return rng.choices([a for _, a in weighted], weights=[w for w, _ in weighted])[0]
+
+
+async def technician(rec: Recorder, client, user: dict, rng: random.Random) -> None:
+    ref = rng.choice(user["jobs"]) if user["jobs"] else None
+    action = _pick(rng, [(3, "list"), (3, "page"), (2, "detail"), (1, "note"), (1, "toggle")])
+    if action == "list" or ref is None:
+        await rec.call(client, "GET /my-work/", "GET", "/my-work/")
+    elif action == "page":
+        await rec.call(client, "GET /work-orders/<n>/", "GET", f"/work-orders/{ref}/")
+    elif action == "detail":
+        await rec.call(client, "GET /api/v1/work-orders/<n>", "GET", f"/api/v1/work-orders/{ref}")
+    elif action == "note":
+        await rec.call(
+            client,
+            "POST /api/v1/work-orders/<n>/notes",
+            "POST",
+            f"/api/v1/work-orders/{ref}/notes",
+            ok=(200, 201),
+            json={"id": str(uuid.uuid4()), "text": "Checked the seal; still dripping."},
+        )
+    else:
+        current = await rec.call(
+            client, "GET /api/v1/work-orders/<n>", "GET", f"/api/v1/work-orders/{ref}"
+        )
+        if current is None or current.status_code != 200:
+            return
+        body = current.json()
+        to = {"in_progress": "on_hold", "on_hold": "in_progress"}.get(body["status"])
+        if to is None:
+            to = "in_progress"  # assigned, dispatched or en route: start it
+        await rec.call(
+            client,
+            "POST /api/v1/work-orders/<n>/transition",
+            "POST",
+            f"/api/v1/work-orders/{ref}/transition",
+            json={"to": to, "version": body["version"], "reason": "Waiting for parts"},
+        )
+
+
+async def dispatcher(rec: Recorder, client, user: dict, rng: random.Random, state: dict) -> None:
+    action = _pick(rng, [(2, "board"), (4, "live"), (2, "new"), (1, "assign")])
+    if action == "board" or "as_of" not in state:
+        response = await rec.call(client, "GET /board/", "GET", "/board/")
+        state["as_of"] = datetime.now(UTC).isoformat()
+        if response is not None and "technicians" not in state:
+            techs = await rec.call(client, "GET /api/v1/technicians", "GET", "/api/v1/technicians")
+            state["technicians"] = [t["id"] for t in techs.json()] if techs else []
+    elif action == "live":
+        await rec.call(
+            client,
+            "GET /board/ (live, since)",
+            "GET",
+            "/board/",
+            ok=(200, 204),
+            params={"since": state["as_of"]},
+            headers={"HX-Request": "true", "HX-Target": "board-live"},
+        )
+        state["as_of"] = datetime.now(UTC).isoformat()
+    elif action == "new":
+        await rec.call(
+            client,
+            "GET /api/v1/work-orders?status=new",
+            "GET",
+            "/api/v1/work-orders",
+            params={"status": "new", "limit": 50},
+        )
+    else:
+        listed = await rec.call(
+            client,
+            "GET /api/v1/work-orders?status=new",
+            "GET",
+            "/api/v1/work-orders",
+            params={"status": "new", "limit": 50},
+        )
+        if listed is None or listed.status_code != 200 or not state.get("technicians"):
+            return
+        # Each dispatcher takes its own share of the queue, as a team splits it by area.
+        mine = [
+            w
+            for w in listed.json()["items"]
+            if int(w["number"].split("-")[-1]) % user["slots"] == user["slot"]
+        ]
+        if not mine:
+            return
+        job = mine[0]
+        await rec.call(
+            client,
+            "POST /api/v1/work-orders/<n>/dispatch",
+            "POST",
+            f"/api/v1/work-orders/{job['number']}/dispatch",
+            json={
+                "technician_ids": [rng.choice(state["technicians"])],
+                "version": job["version"],
+                "override": True,
+                "override_reason": "Load test",
+            },
+        )
+
+
+async def supervisor(rec: Recorder, client, user: dict, rng: random.Random) -> None:
+    action = _pick(rng, [(2, "page"), (3, "live"), (2, "kpis"), (1, "assets")])
+    if action == "page":
+        await rec.call(client, "GET /dashboard/", "GET", "/dashboard/")
+    elif action == "live":
+        await rec.call(
+            client,
+            "GET /dashboard/ (live)",
+            "GET",
+            "/dashboard/",
+            headers={"HX-Request": "true", "HX-Target": "kpi-board"},
+        )
+    elif action == "kpis":
+        await rec.call(client, "GET /api/v1/kpis", "GET", "/api/v1/kpis")
+    else:
+        await rec.call(client, "GET /dashboard/assets/", "GET", "/dashboard/assets/")
+
+
+async def api_client(rec: Recorder, client, user: dict, rng: random.Random) -> None:
+    action = _pick(rng, [(3, "list"), (2, "assets"), (2, "detail"), (1, "create")])
+    if action == "list":
+        since = (datetime.now(UTC) - timedelta(days=rng.choice((1, 7, 30)))).isoformat()
+        await rec.call(
+            client,
+            "GET /api/v1/work-orders?updated_since",
+            "GET",
+            "/api/v1/work-orders",
+            params={"limit": 50, "updated_since": since},
+        )
+    elif action == "assets":
+        await rec.call(client, "GET /api/v1/assets", "GET", "/api/v1/assets", params={"limit": 50})
+    elif action == "detail":
+        ref = rng.choice(user["sample"])
+        await rec.call(client, "GET /api/v1/work-orders/<n>", "GET", f"/api/v1/work-orders/{ref}")
+    else:
+        await rec.call(
+            client,
+            "POST /api/v1/work-orders",
+            "POST",
+            "/api/v1/work-orders",
+            ok=(201,),
+            json={"title": "Reported by the building system", "priority": "p3"},
+            headers={"Idempotency-Key": str(uuid.uuid4())},
+        )
+
+
+async def simulate(plan: dict, urls: list[str], duration: float, think_scale: float) -> dict:
+    import httpx
+
+    rec = Recorder()
+    stop_at = time.monotonic() + duration
+    limits = httpx.Limits(max_connections=4, max_keepalive_connections=4)
+
+    async def user_loop(index: int, user: dict) -> None:
+        rng = random.Random(index)
+        base = urls[index % len(urls)]  # round-robin, as a load balancer would
+        csrf = secrets.token_hex(16)
+        headers, cookies = {}, {}
+        if user["role"] == "api":
+            headers["Authorization"] = f"Bearer {user['token']}"
+        else:
+            cookies = {"sessionid": user["session"], "csrftoken": csrf}
+            headers["X-CSRFToken"] = csrf
+        state: dict = {}
+        think = THINK[user["role"]] * think_scale
+        async with httpx.AsyncClient(
+            base_url=base, headers=headers, cookies=cookies, timeout=30, limits=limits
+        ) as client:
+            # Arrivals spread over the first think period, not all in the first millisecond.
+            await asyncio.sleep(rng.uniform(0, think or 0.01))
+            while time.monotonic() < stop_at:
+                role = user["role"]
+                if role == "technician":
+                    await technician(rec, client, user, rng)
+                elif role == "dispatcher":
+                    await dispatcher(rec, client, user, rng, state)
+                elif role == "supervisor":
+                    await supervisor(rec, client, user, rng)
+                else:
+                    await api_client(rec, client, user, rng)
+                if think:
+                    pause = think * rng.uniform(0.5, 1.5)
+                    await asyncio.sleep(min(pause, max(0.0, stop_at - time.monotonic())))
+
+    await asyncio.gather(*(user_loop(i, u) for i, u in enumerate(plan["users"])))
+    # Requests/s over the load period (the last requests end a moment after it).
+    elapsed = duration
+    return {
+        "elapsed": elapsed,
+        "samples": dict(rec.samples),
+        "errors": dict(rec.errors),
+        "examples": rec.examples,
+    }
+
+
+def client_process(plan_path: str, urls: list[str], duration: float, think: float, out: str):
+    plan = json.loads(Path(plan_path).read_text())
+    result = asyncio.run(simulate(plan, urls, duration, think))
+    Path(out).write_text(json.dumps(result))
+
+
+# --- report -------------------------------------------------------------------------------------
+
+
+def pct(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
+
+
+def summarise(result: dict) -> dict:
+    elapsed = result["elapsed"]
+    rows = {}
+    names = sorted(set(result["samples"]) | set(result["errors"]))
+    for name in names:
+        values = result["samples"].get(name, [])
+        rows[name] = {
+            "requests": len(values) + 0,
+            "errors": result["errors"].get(name, 0),
+            "rps": len(values) / elapsed,
+            "p50": statistics.median(values) if values else None,
+            "p95": pct(values, 95) if values else None,
+            "p99": pct(values, 99) if values else None,
+        }
+    everything = [v for values in result["samples"].values() for v in values]
+    total = {
+        "requests": len(everything),
+        "errors": sum(result["errors"].values()),
+        "rps": len(everything) / elapsed,
+        "p50": statistics.median(everything) if everything else None,
+        "p95": pct(everything, 95) if everything else None,
+        "p99": pct(everything, 99) if everything else None,
+    }
+    return {"endpoints": rows, "total": total, "elapsed": elapsed, "examples": result["examples"]}
+
+
+def print_report(summary: dict, args, counts: dict) -> None:
+    def ms(value):
+        return "-" if value is None else f"{value:7.1f}"
+
+    load = os.getloadavg()
+    print()
+    print(
+        f"{args.users} users ({', '.join(f'{v} {k}' for k, v in counts.items())}) for "
+        f"{summary['elapsed']:.0f} s against {args.web} Daphne process(es) + 1 Celery worker, "
+        f"PostgreSQL + Redis; think time x{args.think_scale}; load average {load[0]:.2f}"
+    )
+    print(
+        f"{'endpoint':44} {'requests':>8} {'req/s':>7} {'errors':>6} "
+        f"{'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7}"
+    )
+    for name, row in summary["endpoints"].items():
+        print(
+            f"{name:44} {row['requests']:8d} {row['rps']:7.1f} {row['errors']:6d} "
+            f"{ms(row['p50'])} {ms(row['p95'])} {ms(row['p99'])}"
+        )
+    total = summary["total"]
+    print(
+        f"{'all':44} {total['requests']:8d} {total['rps']:7.1f} {total['errors']:6d} "
+        f"{ms(total['p50'])} {ms(total['p95'])} {ms(total['p99'])}"
+    )
+    for name, example in summary["examples"].items():
+        print(f"  first error on {name}: {example}")
+    verdict = total["errors"] == 0 and (total["p95"] or 0) < TARGET_P95_MS
+    print(
+        f"target: zero errors and p95 < {TARGET_P95_MS:.0f} ms -> "
+        f"{'met' if verdict else 'NOT met'} (errors {total['errors']}, p95 {ms(total['p95'])} ms)"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--users", type=int, default=200)
+    parser.add_argument("--duration", type=float, default=60.0, help="seconds of load")
+    parser.add_argument("--web", type=int, default=2, help="Daphne processes")
+    parser.add_argument("--work-orders", type=int, default=20_000)
+    parser.add_argument("--think-scale", type=float, default=1.0)
+    parser.add_argument("--database-url", help="an existing database to use instead")
+    parser.add_argument("--keep", action="store_true", help="keep fo_bench_load afterwards")
+    parser.add_argument("--json", help="also write the figures here")
+    args = parser.parse_args()
+
+    database_url = args.database_url or ensure_database()
+    workdir = Path(tempfile.mkdtemp(prefix="fieldops-load-"))
+    t0 = time.perf_counter()
+    plan = prepare(database_url, work_orders=args.work_orders, users=args.users)
+    plan_path = workdir / "plan.json"
+    plan_path.write_text(json.dumps(plan))
+    print(f"data and {args.users} users ready in {time.perf_counter() - t0:.0f} s", flush=True)
+
+    from django.db import connections
+
+    connections.close_all()
+    redis, procs, urls = start_stack(database_url, args.web, workdir)
+    out = workdir / "result.json"
+    try:
+        # The users run in their own process so their CPU is not the servers'.
+        client = multiprocessing.get_context("spawn").Process(
+            target=client_process,
+            args=(str(plan_path), urls, args.duration, args.think_scale, str(out)),
+        )
+        client.start()
+        client.join(timeout=args.duration + 120)
+        if client.is_alive():
+            client.terminate()
+            raise SystemExit("the load client did not finish")
+    finally:
+        for proc in procs:
+            proc.stop(signal.SIGTERM)
+        redis.stop()
+        if not args.database_url and not args.keep:
+            subprocess.run(
+                ["psql", f"{BASE}/postgres", "-qc", f'DROP DATABASE "{DB_NAME}" WITH (FORCE)'],
+                check=False,
+            )
+    summary = summarise(json.loads(out.read_text()))
+    print_report(summary, args, plan["counts"])
+    if args.json:
+        Path(args.json).write_text(json.dumps(summary, indent=2))
+
+
+if __name__ == "__main__":
+    main()
