@@ -8,7 +8,10 @@ mutations — the mix a day offline produces: notes, checklist answers, time ent
 status changes across 50 jobs — through the whole stack (bearer auth, ninja, the sync service)
 with the test client, under production settings (Redis broker and channel layer in
 ``BENCH_REDIS``, default db 8, flushed at the end). Prints the time per batch, per mutation,
-and the query count; then replays the same batch to time the duplicate path.
+and the query count; then replays the same batch to time the duplicate path. One untimed push
+first (``--warmup``) pays the one-off costs of a fresh process (URL conf, imports). The work the
+push hands to the Celery worker (webhooks, flows, ERP outbox, maintenance: one task per push)
+is queued, not run — it is the worker's share, not the request's.
 """
 
 import argparse
@@ -50,6 +53,7 @@ def fresh_database() -> None:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--warmup", type=int, default=1)
     args = parser.parse_args()
     fresh_database()
 
@@ -145,6 +149,13 @@ def main() -> None:
     import cProfile
     import pstats
 
+    for _ in range(args.warmup):
+        client.post(
+            "/api/v1/sync/push",
+            {"device_id": "bench", "mutations": batch_for(make_jobs(50))},
+            content_type="application/json",
+        )
+
     timings, duplicate_timings = [], []
     for round_number in range(args.rounds):
         batch = batch_for(make_jobs(50))
@@ -183,13 +194,19 @@ def main() -> None:
         assert {r["status"] for r in again} == {"duplicate"}
         print(
             f"round {round_number + 1}: 1,000 mutations applied in {elapsed:.2f} s "
-            f"({elapsed:.2f} ms each, {len(queries)} queries); replay (all duplicate) "
-            f"{duplicate_timings[-1]:.2f} s; load average {os.getloadavg()[0]:.1f}"
+            f"({elapsed * 1000 / len(batch):.2f} ms each, {len(queries)} queries); "
+            f"replay (all duplicate) {duplicate_timings[-1]:.2f} s; "
+            f"load average {os.getloadavg()[0]:.1f}"
         )
     print()
+    p95 = (
+        statistics.quantiles(timings, n=20, method="inclusive")[18]
+        if len(timings) > 1
+        else timings[0]
+    )
     print(
         f"apply 1,000 mutations: median {statistics.median(timings):.2f} s, "
-        f"worst {max(timings):.2f} s (target: under 2 s)"
+        f"p95 {p95:.2f} s, worst {max(timings):.2f} s (target: under 2 s)"
     )
     print(f"replay 1,000 duplicates: median {statistics.median(duplicate_timings):.2f} s")
     import redis

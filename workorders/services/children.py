@@ -320,10 +320,12 @@ def part_use(
 
 
 def _active_part(organization_id: int, part_id: UUID | None, part_code: str) -> Part | None:
-    parts = Part.objects.filter(organization_id=organization_id, is_active=True)
-    found = parts.filter(public_id=part_id) if part_id else parts.filter(code=part_code)
-    key = ("part", organization_id, part_id, "" if part_id else part_code)
-    return batch_memo(key, found.first)
+    def load() -> Part | None:
+        parts = Part.objects.filter(organization_id=organization_id, is_active=True)
+        found = parts.filter(public_id=part_id) if part_id else parts.filter(code=part_code)
+        return found.first()
+
+    return batch_memo(("part", organization_id, part_id, "" if part_id else part_code), load)
 
 
 def checklist_item_get(work_order: WorkOrder, item_id: UUID) -> ChecklistItem:
