@@ -410,15 +410,17 @@ class _PostgresWriter(_OrmWriter):
         ref_table = ExternalReference._meta.db_table
         synced_table = SyncedRecord._meta.db_table
         seen = run.pk if run.full else None
-        with self.db.cursor() as wrapper:
-            cursor = wrapper.cursor  # the psycopg cursor under Django's wrapper
+        with self.db.cursor() as cursor:
+            # Statements through Django's wrapper (counted, logged in DEBUG); COPY through the
+            # psycopg cursor under it, which Django's wrapper does not expose.
+            copy_from = cursor.cursor.copy
             cursor.execute(
                 "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
                 [ref_table, len(rows)],
             )
             ids = [pk for (pk,) in cursor.fetchall()]
             public_ids = [unified_id(connection, run.entity, row.remote_id) for row in rows]
-            with cursor.copy(
+            with copy_from(
                 f"COPY {ref_table} (id, created_at, updated_at, organization_id, connection_id,"
                 " system, entity, remote_id, public_id, local_model, local_id, payload_hash,"
                 " remote_updated_at, is_deleted, deleted_at, last_seen_run_id) FROM STDIN"
@@ -445,7 +447,7 @@ class _PostgresWriter(_OrmWriter):
                             seen,
                         )
                     )
-            with cursor.copy(
+            with copy_from(
                 f"COPY {synced_table} (reference_id, created_at, updated_at, organization_id,"
                 " connection_id, entity, unified, raw, remote_updated_at, is_deleted) FROM STDIN"
             ) as copy:
@@ -471,8 +473,7 @@ class _PostgresWriter(_OrmWriter):
 
     def update(self, refs: list[ExternalReference], rows: dict[str, _Row]) -> None:
         now = self.now
-        with self.db.cursor() as wrapper:
-            cursor = wrapper.cursor
+        with self.db.cursor() as cursor:
             cursor.execute(
                 f"UPDATE {ExternalReference._meta.db_table} AS r SET payload_hash = v.digest,"  # noqa: S608 (table name from the model, values are parameters)
                 " remote_updated_at = v.moment, is_deleted = v.deleted, deleted_at = v.deleted_at,"
