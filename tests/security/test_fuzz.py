@@ -16,7 +16,9 @@ import os
 
 import pytest
 import schemathesis
+from django.core import signals
 from django.core.wsgi import get_wsgi_application
+from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
@@ -57,7 +59,10 @@ def check_error_envelope(ctx, response, case) -> bool | None:
     """Every 4xx/5xx is ``{"error": {"code", "message", "details"}}`` with a known code."""
     if response.status_code < 400:
         return None
-    body = json.loads(response.content)
+    try:
+        body = json.loads(response.content)
+    except ValueError:
+        raise AssertionError(f"not JSON: {response.content[:200]!r}") from None
     assert set(body) == {"error"}, f"not the envelope: {body!r}"
     error = body["error"]
     assert set(error) == {"code", "message", "details"}, error
@@ -85,11 +90,18 @@ def use_real_ids(case, params: dict[str, str]) -> None:
 
 @pytest.fixture
 def fuzz_world(world, settings):
+    # Schemathesis calls the WSGI handler directly, which closes the database connection after
+    # each request (inside the test's transaction, PostgreSQL's would go). Django's test client
+    # disconnects the same handler for the same reason.
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
     # The fuzzer is one client sending thousands of requests: lift its allowances for this run
     # (the limits themselves are tested in test_abuse.py).
     settings.API_RATE_PER_MINUTE = 10**6
     settings.INTEGRATIONS_API_RATE_PER_MINUTE = 10**6
-    return world
+    yield world
+    signals.request_started.connect(close_old_connections)
+    signals.request_finished.connect(close_old_connections)
 
 
 @schema.parametrize()
