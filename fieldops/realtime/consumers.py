@@ -3,6 +3,7 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
 from fieldops.accounts.middleware import SESSION_ORGANIZATION_KEY
 from fieldops.accounts.selectors import membership_for_session
+from fieldops.realtime import watchdog
 from fieldops.realtime.groups import groups_for_member
 
 CLOSE_UNAUTHENTICATED = 4401
@@ -35,9 +36,11 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
             await self.channel_layer.group_add(group, self.channel_name)
             self.groups_joined.append(group)
         await self.accept()
+        watchdog.watch(self)
         await self.send_json({"type": "hello", "groups": len(self.groups_joined)})
 
     async def disconnect(self, code: int) -> None:
+        watchdog.unwatch(self)
         for group in getattr(self, "groups_joined", []):
             await self.channel_layer.group_discard(group, self.channel_name)
 
