@@ -52,6 +52,11 @@ SECRET_KEY = "bench-load-secret-key-" + "0123456789abcdef" * 3
 MIX = {"technician": 0.5, "dispatcher": 0.2, "supervisor": 0.1, "api": 0.2}
 THINK = {"technician": 8.0, "dispatcher": 3.0, "supervisor": 6.0, "api": 2.0}
 TARGET_P95_MS = 200.0
+LANDING = {
+    "technician": ("GET /my-work/", "/my-work/"),
+    "dispatcher": ("GET /board/", "/board/"),
+    "supervisor": ("GET /dashboard/", "/dashboard/"),
+}
 
 
 # --- data ---------------------------------------------------------------------------------------
@@ -263,12 +268,14 @@ async def technician(rec: Recorder, client, user: dict, rng: random.Random) -> N
 
 async def dispatcher(rec: Recorder, client, user: dict, rng: random.Random, state: dict) -> None:
     action = _pick(rng, [(2, "board"), (4, "live"), (2, "new"), (1, "assign")])
-    if action == "board" or "as_of" not in state:
-        response = await rec.call(client, "GET /board/", "GET", "/board/")
+    if action == "board" or "technicians" not in state:
+        if "technicians" in state:
+            await rec.call(client, "GET /board/", "GET", "/board/")
         state["as_of"] = datetime.now(UTC).isoformat()
-        if response is not None and "technicians" not in state:
+        if "technicians" not in state:
             techs = await rec.call(client, "GET /api/v1/technicians", "GET", "/api/v1/technicians")
-            state["technicians"] = [t["id"] for t in techs.json()] if techs else []
+            ok = techs is not None and techs.status_code == 200
+            state["technicians"] = [t["id"] for t in techs.json()] if ok else []
     elif action == "live":
         await rec.call(
             client,
@@ -389,8 +396,12 @@ async def simulate(plan: dict, urls: list[str], duration: float, think_scale: fl
         async with httpx.AsyncClient(
             base_url=base, headers=headers, cookies=cookies, timeout=30, limits=limits
         ) as client:
-            # Arrivals spread over the first think period, not all in the first millisecond.
+            # Arrivals spread over the first think period, not all in the first millisecond;
+            # each person first opens their start page.
             await asyncio.sleep(rng.uniform(0, think or 0.01))
+            if user["role"] in LANDING:
+                name, path = LANDING[user["role"]]
+                await rec.call(client, name, "GET", path)
             while time.monotonic() < stop_at:
                 role = user["role"]
                 if role == "technician":

@@ -115,6 +115,13 @@ class Stack:
         lines = manage(self.env, "shell", "-c", code).strip().splitlines()
         return lines[-1] if lines else ""
 
+    def send_task(self, name: str, *args) -> None:
+        """Queue a task by name on the stack's broker, as beat does (no Django start-up)."""
+        from celery import Celery
+
+        with Celery(broker=self.redis.url, set_as_current=False) as app:
+            app.send_task(name, args=list(args), serializer="json")
+
     def query(self, sql: str, params: tuple = ()) -> list[tuple]:
         """Read the stack's database directly (SQL that both PostgreSQL and SQLite accept)."""
         if self.database_url:
@@ -137,7 +144,7 @@ class Stack:
 
     def stop_all(self) -> None:
         for proc in reversed(self.procs):
-            proc.stop()
+            proc.kill()  # the database and Redis go with them: no need to be gentle
 
 
 def api_headers(client: httpx.Client) -> dict[str, str]:

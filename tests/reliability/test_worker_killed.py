@@ -37,10 +37,7 @@ plan = services.plan_create(membership=admin, spec=services.PlanSpec(
     work_title="Kill test PM"))
 print(plan.pk)
 """
-PM_PASS = """
-from workorders.maintenance.tasks import plans_generate_due_task
-plans_generate_due_task.delay()
-"""
+PM_PASS = "workorders.maintenance.tasks.plans_generate_due_task"
 PM_WORK_ORDERS = (
     "SELECT count(*), count(DISTINCT asset_id) FROM workorders_workorder WHERE title = ?"
 )
@@ -49,7 +46,7 @@ PM_WORK_ORDERS = (
 def test_worker_killed_during_pm_generation_opens_each_work_order_once(stack):
     first = stack.start_worker("w1")
     plan_id = int(stack.shell(PM_SETUP.format(n=N_ASSETS)))
-    stack.shell(PM_PASS)
+    stack.send_task(PM_PASS)
 
     wait_for(
         lambda: stack.scalar(PM_WORK_ORDERS, ("Kill test PM",)) >= 10 or not first.alive(),
@@ -63,13 +60,13 @@ def test_worker_killed_during_pm_generation_opens_each_work_order_once(stack):
     assert 10 <= before < N_ASSETS, f"killed too late to test anything ({before} opened)"
 
     stack.start_worker("w2")
-    stack.shell(PM_PASS)  # what beat sends every 15 minutes
+    stack.send_task(PM_PASS)  # what beat sends every 15 minutes
     wait_for(
         lambda: stack.scalar(PM_WORK_ORDERS, ("Kill test PM",)) >= N_ASSETS,
         timeout=120,
         what="the second worker to finish the pass",
     )
-    stack.shell(PM_PASS)  # and once more: a pass over finished work opens nothing
+    stack.send_task(PM_PASS)  # and once more: a pass over finished work opens nothing
     wait_for(
         lambda: " 0 opened" in stack.procs[-1].log(),
         timeout=60,
@@ -101,10 +98,7 @@ for n in range({n}):
         ).id)
 print(",".join(ids))
 """
-SWEEP = """
-from integrations.webhooks.tasks import webhook_sweep_task
-webhook_sweep_task.delay()
-"""
+SWEEP = "integrations.webhooks.tasks.webhook_sweep_task"
 DELIVERIES = "SELECT event_id, status, attempts FROM webhooks_webhookdelivery ORDER BY id"
 
 
@@ -137,7 +131,7 @@ def test_worker_killed_during_a_webhook_delivery_delivers_each_event_once(stack)
             "UPDATE webhooks_webhookdelivery SET next_attempt_at = ? WHERE status = 'pending'",
             ("2000-01-01 00:00:00",),
         )
-        stack.shell(SWEEP)  # what beat sends every minute
+        stack.send_task(SWEEP)  # what beat sends every minute
         wait_for(
             lambda: all(r[1] == "succeeded" for r in stack.query(DELIVERIES)),
             timeout=60,
