@@ -113,7 +113,7 @@ def fuzz_world(world, settings):
     suppress_health_check=list(HealthCheck),
 )
 def test_api_answers_every_generated_request_within_its_contract(case, fuzz_world):
-    label = f"{case.method} {case.path}"
+    label = case.operation.label
     if label not in _SEEN:
         _SEEN.add(label)
         RUN["operations"] += 1

@@ -1,7 +1,7 @@
 from datetime import date, datetime
 from uuid import UUID
 
-from ninja import Schema
+from ninja import Field, Schema
 
 
 class SkillLevelOut(Schema):
@@ -83,5 +83,5 @@ class TechnicianStatusIn(Schema):
 
 class DeviceStateIn(Schema):
     device_id: str
-    pending: int
+    pending: int = Field(ge=0, le=1_000_000, description="Changes still queued on the phone")
     synced_at: datetime | None = None

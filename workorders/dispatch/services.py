@@ -115,6 +115,11 @@ def dispatch_assign(
     return work_order
 
 
+# A phone's count of changes still queued; the column is a 32-bit integer (a larger count is
+# nonsense, and PostgreSQL would refuse it).
+PENDING_MAX = 1_000_000
+
+
 def device_state_record(
     *, membership: Membership, device_id: str, pending: int, synced_at: datetime | None
 ) -> DeviceState:
@@ -122,8 +127,8 @@ def device_state_record(
     device_id = (device_id or "").strip()
     if not device_id or len(device_id) > 100:
         raise ValidationFailed(details={"device_id": "Between 1 and 100 characters."})
-    if pending < 0:
-        raise ValidationFailed(details={"pending": "Zero or more."})
+    if not 0 <= pending <= PENDING_MAX:
+        raise ValidationFailed(details={"pending": f"Between 0 and {PENDING_MAX:,}."})
     now = timezone.now()
     if synced_at is not None:
         if timezone.is_naive(synced_at):
