@@ -11,14 +11,18 @@ import sys
 
 import pytest
 
-from tests.processes import ROOT
+from tests.processes import ROOT, postgres_admin_url
 
-pytestmark = pytest.mark.processes
+pytestmark = [
+    pytest.mark.processes,
+    pytest.mark.skipif(
+        postgres_admin_url() is None,
+        reason="bench/load.py runs on PostgreSQL: set DATABASE_URL (CI does)",
+    ),
+]
 
 
 def test_a_short_mixed_load_runs_without_a_single_error(stack, tmp_path):
-    if not stack.postgres:
-        pytest.skip("bench/load.py runs on PostgreSQL: set DATABASE_URL (CI does)")
     out = tmp_path / "load.json"
     result = subprocess.run(
         [
