@@ -34,10 +34,12 @@ ROLES = ("technician", "dispatcher", "supervisor", "admin")
 ACTORS = (*ROLES, "other", "anonymous")
 
 TIMES: dict[str, float] = {}
-# A GET page that needs a query string to address its row.
-PAGE_QUERY = {"board/plan/": "?wo={ref}"}
-# Form data for a POST page whose refusal of an empty form would come before the row's lookup.
-PAGE_DATA = {"assets/<uuid:asset_id>/status/": {"status": "down", "reason": "Seized"}}
+# Data for pages that need it to reach their row (query string on GET, form on POST); values are
+# formatted with the world's parameters.
+PAGE_DATA = {
+    "assets/<uuid:asset_id>/status/": {"status": "down", "reason": "Seized"},
+    "board/plan/": {"wo": "{ref}"},
+}
 
 # The answers of technician, dispatcher, supervisor and admin of the organisation, then of another
 # organisation's admin, then of an anonymous caller.
@@ -339,6 +341,57 @@ RULES_PAGES: dict[str, tuple] = {
     "admin/": ("GET", "login", "login", "login", "login", "login", "login"),
 }
 
+# Pages that answer a GET and also take a POST (their form's, or the same as a GET): the answers
+# to a POST, same columns as RULES_API. Found by posting to every GET page as an admin.
+RULES_FORMS: dict[str, tuple] = {
+    "": ("ok", "ok", "ok", "ok", "ok", "login"),
+    "login/": ("ok", "ok", "ok", "ok", "ok", "ok"),
+    "no-organization/": ("403", "403", "403", "403", "403", "login"),
+    "my-work/": ("ok", "ok", "ok", "ok", "ok", "login"),
+    "board/": ("403", "ok", "ok", "ok", "ok", "login"),
+    "account/tokens/": ("422", "422", "422", "422", "422", "login"),
+    "assets/": ("ok", "ok", "ok", "ok", "ok", "login"),
+    "assets/labels/": ("ok", "ok", "ok", "ok", "ok", "login"),
+    "assets/import/": ("422", "422", "422", "422", "422", "login"),
+    "assets/<uuid:asset_id>/": ("ok", "ok", "ok", "ok", "404", "login"),
+    "assets/<uuid:asset_id>/qr.svg": ("ok", "ok", "ok", "ok", "404", "login"),
+    "meters/<uuid:meter_id>/reading/": ("422", "422", "422", "422", "404", "login"),
+    "readings/import/": ("422", "422", "422", "422", "422", "login"),
+    "locations/": ("ok", "ok", "ok", "ok", "ok", "login"),
+    "attachments/<uuid:attachment_id>/": ("ok", "ok", "ok", "ok", "404", "login"),
+    "work-orders/": ("ok", "ok", "ok", "ok", "ok", "login"),
+    "work-orders/new/": ("422", "422", "422", "422", "422", "login"),
+    "work-orders/<str:number>/": ("ok", "ok", "ok", "ok", "404", "login"),
+    "r/<uuid:asset_id>/": ("422", "422", "422", "422", "422", "422"),
+    "r/thanks/<str:token>/": ("ok", "ok", "ok", "ok", "ok", "ok"),
+    "r/status/<str:token>/": ("ok", "ok", "ok", "ok", "ok", "ok"),
+    "requests/": ("403", "ok", "ok", "ok", "ok", "login"),
+    "requests/<uuid:request_id>/photo/": ("ok", "ok", "ok", "ok", "404", "login"),
+    "work-orders/<str:number>/report/": ("ok", "ok", "ok", "ok", "404", "login"),
+    "work-orders/<str:number>/report/signature/<uuid:signature_id>/": (
+        "ok",
+        "ok",
+        "ok",
+        "ok",
+        "404",
+        "login",
+    ),
+    "assets/<uuid:asset_id>/work/": ("ok", "ok", "ok", "ok", "404", "login"),
+    "plans/": ("403", "ok", "ok", "ok", "ok", "login"),
+    "plans/new/": ("403", "403", "422", "422", "422", "login"),
+    "plans/forecast/": ("403", "ok", "ok", "ok", "ok", "login"),
+    "plans/<uuid:plan_id>/": ("403", "ok", "ok", "ok", "404", "login"),
+    "plans/<uuid:plan_id>/edit/": ("403", "403", "ok", "ok", "404", "login"),
+    "rules/": ("403", "ok", "ok", "ok", "ok", "login"),
+    "rules/new/": ("403", "403", "422", "422", "422", "login"),
+    "rules/<uuid:rule_id>/": ("403", "403", "ok", "ok", "404", "login"),
+    "board/plan/": ("403", "422", "403", "422", "404", "login"),
+    "integrations/webhooks/monitor/": ("403", "403", "403", "ok", "ok", "login"),
+    "integrations/webhooks/endpoints/": ("403", "403", "403", "422", "422", "login"),
+    "integrations/webhooks/flows/": ("403", "403", "403", "422", "422", "login"),
+    "admin/": ("login", "login", "login", "login", "login", "login"),
+}
+
 
 def _client(world, other_world, actor: str, *, api: bool) -> Client:
     if actor == "anonymous":
@@ -373,19 +426,28 @@ def walk(world, other_world) -> tuple[dict[str, tuple], dict[str, tuple]]:
     page_seen: dict[str, tuple] = {}
     for route in page_routes():
         path = fill_page(route.path, world.params)
-        path += PAGE_QUERY.get(route.path, "").format(**world.params)
-        answers = []
-        for actor in ACTORS:
-            client = _client(world, other_world, actor, api=False)
-            method = RULES_PAGES.get(route.path, ("GET",))[0].lower()
-            started = time.perf_counter()
-            data = PAGE_DATA.get(route.path)
-            answers.append(
-                _answer(lambda c=client, m=method, p=path, d=data: call_page(c, m, p, d))
-            )
-            TIMES[route.path] = TIMES.get(route.path, 0) + time.perf_counter() - started
-        page_seen[route.path] = tuple(answers)
+        method = RULES_PAGES.get(route.path, ("GET",))[0].lower()
+        page_seen[route.path] = _walk_page(world, other_world, route.path, path, method)
+        if method == "get":
+            # A page that also takes a form post (anything but 405 for an admin) needs a rule
+            # for the post as well: the form's write must be guarded like the page.
+            probe = _client(world, other_world, "admin", api=False)
+            if _answer(lambda c=probe, p=path: call_page(c, "post", p)) != "405":
+                page_seen[f"POST {route.path}"] = _walk_page(
+                    world, other_world, route.path, path, "post"
+                )
     return api_seen, page_seen
+
+
+def _walk_page(world, other_world, route: str, path: str, method: str) -> tuple:
+    answers = []
+    data = {key: value.format(**world.params) for key, value in PAGE_DATA.get(route, {}).items()}
+    for actor in ACTORS:
+        client = _client(world, other_world, actor, api=False)
+        started = time.perf_counter()
+        answers.append(_answer(lambda c=client, m=method, p=path, d=data: call_page(c, m, p, d)))
+        TIMES[route] = TIMES.get(route, 0) + time.perf_counter() - started
+    return tuple(answers)
 
 
 @pytest.fixture
@@ -399,13 +461,15 @@ def test_every_route_answers_each_actor_as_its_rule_says(matrix):
     api_seen, page_seen = matrix
     if os.environ.get("AUTHZ_RECORD"):
         for key, answers in {**api_seen, **page_seen}.items():
-            method = (RULES_PAGES.get(key, ("GET",))[0],) if key in page_seen else ()
+            method = (RULES_PAGES.get(key, ("GET",))[0],) if key in RULES_PAGES else ()
             print(f"{key!r}: {(*method, *answers)},")
         for key, spent in sorted(TIMES.items(), key=lambda kv: -kv[1])[:15]:
             print(f"TIME {spent:.2f}s {key}")
-    missing = sorted(set(api_seen) - set(RULES_API)) + sorted(set(page_seen) - set(RULES_PAGES))
+    expected_pages = {route: answers[1:] for route, answers in RULES_PAGES.items()}
+    expected_pages |= {f"POST {route}": answers for route, answers in RULES_FORMS.items()}
+    missing = sorted(set(api_seen) - set(RULES_API)) + sorted(set(page_seen) - set(expected_pages))
     assert not missing, f"new route without a rule: {missing}"
-    stale = sorted(set(RULES_API) - set(api_seen)) + sorted(set(RULES_PAGES) - set(page_seen))
+    stale = sorted(set(RULES_API) - set(api_seen)) + sorted(set(expected_pages) - set(page_seen))
     assert not stale, f"rule for a route that no longer exists: {stale}"
     wrong = {
         key: {"expected": RULES_API[key], "got": got}
@@ -413,14 +477,16 @@ def test_every_route_answers_each_actor_as_its_rule_says(matrix):
         if RULES_API[key] != got
     }
     wrong |= {
-        key: {"expected": RULES_PAGES[key][1:], "got": got}
+        key: {"expected": expected_pages[key], "got": got}
         for key, got in page_seen.items()
-        if RULES_PAGES[key][1:] != got
+        if expected_pages[key] != got
     }
     assert not wrong
+    forms = sum(key.startswith("POST ") for key in page_seen)
     print(
-        f"\nauthorisation matrix: {len(api_seen)} API operations and {len(page_seen)} pages"
-        f" x {len(ACTORS)} actors = {(len(api_seen) + len(page_seen)) * len(ACTORS)} requests"
+        f"\nauthorisation matrix: {len(api_seen)} API operations, {len(page_seen) - forms} pages"
+        f" and {forms} of them posted to, x {len(ACTORS)} actors ="
+        f" {(len(api_seen) + len(page_seen)) * len(ACTORS)} requests"
     )
 
 
@@ -442,7 +508,8 @@ def test_rules_keep_the_tenancy_and_sign_in_promises():
         assert answers[-1] == "401", key
         if "{" in key:
             assert answers[4] == "404", key
-    for route, (_, *answers) in RULES_PAGES.items():
+    pages = [(route, answers) for route, (_, *answers) in RULES_PAGES.items()]
+    for route, answers in [*pages, *RULES_FORMS.items()]:
         if "<" in route and route not in NOT_ROWS:
             assert answers[4] == "404", route
             assert answers[5] == "login", route
