@@ -159,7 +159,18 @@ def ensure_database() -> str:
 # --- processes ----------------------------------------------------------------------------------
 
 
-def start_stack(database_url: str, web: int, workdir: Path):
+POOL_SETTINGS = """
+from fieldops.settings import *  # noqa: F403
+from fieldops.settings import DATABASES
+
+# Django's psycopg pool instead of a connection per request thread (CONN_MAX_AGE), which under
+# Daphne holds one PostgreSQL connection per concurrent request for a minute.
+DATABASES["default"]["CONN_MAX_AGE"] = 0
+DATABASES["default"].setdefault("OPTIONS", {{}})["pool"] = {{"min_size": 2, "max_size": {size}}}
+"""
+
+
+def start_stack(database_url: str, web: int, workdir: Path, pool: int = 0):
     from tests.processes import (
         PRODUCTION_FLAGS,
         Proc,
@@ -188,6 +199,10 @@ def start_stack(database_url: str, web: int, workdir: Path):
         LOG_LEVEL="WARNING",
         PYTHONUNBUFFERED="1",
     )
+    if pool:
+        (workdir / "load_pool_settings.py").write_text(POOL_SETTINGS.format(size=pool))
+        env["PYTHONPATH"] = f"{workdir}{os.pathsep}{ROOT}"
+        env["DJANGO_SETTINGS_MODULE"] = "load_pool_settings"
     procs, urls = [], []
     for n in range(web):
         port = free_port()
@@ -476,7 +491,8 @@ def print_report(summary: dict, args, counts: dict) -> None:
     print(
         f"{args.users} users ({', '.join(f'{v} {k}' for k, v in counts.items())}) for "
         f"{summary['elapsed']:.0f} s against {args.web} Daphne process(es) + 1 Celery worker, "
-        f"PostgreSQL + Redis; think time x{args.think_scale}; load average {load[0]:.2f}"
+        f"PostgreSQL + Redis{f' (pool of {args.pool})' if args.pool else ''}; "
+        f"think time x{args.think_scale}; load average {load[0]:.2f}"
     )
     print(
         f"{'endpoint':44} {'requests':>8} {'req/s':>7} {'errors':>6} "
@@ -510,6 +526,13 @@ def main() -> None:
     parser.add_argument("--think-scale", type=float, default=1.0)
     parser.add_argument("--database-url", help="an existing database to use instead")
     parser.add_argument("--keep", action="store_true", help="keep fo_bench_load afterwards")
+    parser.add_argument(
+        "--pool",
+        type=int,
+        default=0,
+        help="run the servers with Django's psycopg pool of this size per process "
+        "(needs psycopg-pool) instead of the configured persistent connections",
+    )
     parser.add_argument("--json", help="also write the figures here")
     args = parser.parse_args()
 
@@ -524,7 +547,7 @@ def main() -> None:
     from django.db import connections
 
     connections.close_all()
-    redis, procs, urls = start_stack(database_url, args.web, workdir)
+    redis, procs, urls = start_stack(database_url, args.web, workdir, args.pool)
     out = workdir / "result.json"
     try:
         # The users run in their own process so their CPU is not the servers'.
