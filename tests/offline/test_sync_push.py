@@ -7,11 +7,13 @@ from datetime import timedelta
 
 import pytest
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from tests.workorders.factories import make_part, make_work_order, move
+from tests.workorders.factories import assign, make_part, make_work_order, move
 from workorders.models import Note, Status, TimeEntry, WorkOrder, WorkOrderHistory
 from workorders.offline.models import SyncMutation
+from workorders.services import ChecklistItemSpec
 
 pytestmark = pytest.mark.django_db
 PNG = base64.b64decode(
@@ -390,3 +392,72 @@ def test_completion_offline_follows_the_organisations_signature_rule(with_token,
         ],
     )
     assert [r["status"] for r in second] == ["applied", "applied"], second
+
+
+def test_a_push_costs_a_fixed_number_of_queries_per_job(with_token, technician, dispatcher):
+    """What a day offline sends (start, checks, notes, time, parts, complete) costs the same
+    few queries per job however many jobs there are: nothing is read or written per record."""
+    part = make_part(technician.organization_id)
+    client = with_token(technician)
+
+    def day(jobs: int) -> int:
+        batch = []
+        for _ in range(jobs):
+            job = make_work_order(
+                dispatcher,
+                work_type="inspection",
+                checklist=[ChecklistItemSpec("Guard fitted"), ChecklistItemSpec("Belt tension")],
+            )
+            job = assign(job, technician, dispatcher)
+            batch.append(
+                mutation("workorder.transition", job, to="in_progress", from_status="assigned")
+            )
+            for item in job.checklist.all():
+                batch.append(
+                    mutation(
+                        "checklist.answer",
+                        job,
+                        id=str(uuid.uuid4()),
+                        item_id=str(item.public_id),
+                        result="pass",
+                    )
+                )
+            batch += [
+                mutation("note.add", job, id=str(uuid.uuid4()), text=f"n{n}") for n in range(4)
+            ]
+            batch.append(
+                mutation(
+                    "time_entry.add",
+                    job,
+                    id=str(uuid.uuid4()),
+                    kind="work",
+                    started_at=(timezone.now() - timedelta(hours=1)).isoformat(),
+                    minutes=30,
+                )
+            )
+            batch += [
+                mutation(
+                    "part.use", job, id=str(uuid.uuid4()), part_id=str(part.public_id), quantity="1"
+                )
+                for _ in range(2)
+            ]
+            batch.append(
+                mutation(
+                    "workorder.transition",
+                    job,
+                    to="completed",
+                    from_status="in_progress",
+                    resolution_notes="Done",
+                )
+            )
+        with CaptureQueriesContext(connection) as queries:
+            results = push(client, batch)
+        assert {r["status"] for r in results} == {"applied"}, results
+        return len(queries)
+
+    one, five = day(1), day(5)
+    per_job = (five - one) / 4
+    # 2 transitions (lock, assignments, update, history, answer row, savepoints), one run of
+    # records (its checklist, one insert per kind, the answer rows), the completion check.
+    assert per_job <= 30, (one, five)
+    assert one - per_job <= 20, (one, five)  # auth, the push's own look-ups, the device state
