@@ -39,3 +39,5 @@ urlpatterns = [
     path("integrations/", include("integrations.urls")),
     path("admin/", admin.site.urls),
 ]
+# A database or Redis that went away mid-request answers 503 with Retry-After, not a 500.
+handler500 = "fieldops.web.middleware.server_error"

@@ -1,10 +1,12 @@
 import json
+import sys
 from collections.abc import Callable
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.db import InterfaceError, OperationalError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.views import defaults
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
@@ -106,3 +108,22 @@ def backend_unavailable(request: HttpRequest) -> HttpResponse:
         response = HttpResponse(DATABASE_UNAVAILABLE_PAGE.format(message=message), status=503)
     response["Retry-After"] = "1"
     return response
+
+
+def _backend_error_in(exception: BaseException | None) -> bool:
+    seen = set()
+    while exception is not None and id(exception) not in seen:
+        if isinstance(exception, BACKEND_UNAVAILABLE):
+            return True
+        seen.add(id(exception))
+        exception = exception.__cause__ or exception.__context__
+    return False
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    """handler500: an error raised before any view ran (the session or membership middleware
+    reading a database that is gone) still answers 503 + Retry-After when a lost backend caused
+    it, however Django wrapped it; anything else is Django's own 500 page."""
+    if _backend_error_in(sys.exc_info()[1]):
+        return backend_unavailable(request)
+    return defaults.server_error(request)

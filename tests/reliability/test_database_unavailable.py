@@ -5,7 +5,7 @@ message."""
 from unittest import mock
 
 from django.db import InterfaceError, OperationalError
-from django.test import RequestFactory
+from django.test import Client, RequestFactory
 from redis.exceptions import ConnectionError as RedisConnectionError
 
 from fieldops.web.middleware import DomainErrorPageMiddleware
@@ -59,3 +59,30 @@ def test_pages_answer_503_without_the_driver_message():
 def test_other_errors_are_left_to_django():
     middleware = DomainErrorPageMiddleware(lambda request: None)
     assert middleware.process_exception(RequestFactory().get("/board/"), ValueError()) is None
+
+
+def test_a_session_that_cannot_be_read_answers_503_not_500(dispatcher):
+    # The database went away before any view ran: the session middleware's read fails (Django
+    # then re-raises it as an AttributeError from the session cache, with ours as context).
+    client = Client(raise_request_exception=False)
+    client.force_login(dispatcher.user)
+    with mock.patch(
+        "django.contrib.sessions.backends.db.SessionStore.load",
+        side_effect=OperationalError(DRIVER_MESSAGE),
+    ):
+        page = client.get("/board/")
+        api = client.get("/api/v1/work-orders")
+    assert page.status_code == 503
+    assert page["Retry-After"] == "1"
+    assert b"db.internal" not in page.content
+    assert api.status_code == 503
+    assert api.json()["error"]["code"] == "SERVICE_UNAVAILABLE"
+
+
+def test_other_server_errors_stay_500(dispatcher):
+    client = Client(raise_request_exception=False)
+    client.force_login(dispatcher.user)
+    with mock.patch(
+        "fieldops.accounts.middleware.MembershipMiddleware.__call__", side_effect=KeyError("boom")
+    ):
+        assert client.get("/board/").status_code == 500
