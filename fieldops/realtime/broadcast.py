@@ -33,7 +33,14 @@ def broadcast_event(event: Event) -> None:
 
     async def send_all() -> None:
         for group in groups_for_event(event):
-            await layer.group_send(group, message)
+            try:
+                await layer.group_send(group, message)
+            except Exception:
+                # After Redis restarts, the first command on a pooled connection fails once and
+                # the next one reconnects; a second failure is the bus's to log. (A duplicate
+                # notice is harmless: it only makes screens fetch again.)
+                logger.info("Retrying a notice to %s once", group, exc_info=True)
+                await layer.group_send(group, message)
 
     try:
         asyncio.get_running_loop()

@@ -4,8 +4,9 @@ The Redis pub/sub layer, unlike the core (list-based) one, keeps every consumer'
 waiting through a Redis outage and resubscribes afterwards: the socket stays open while its
 notices are lost, so the page never learns that it should catch up. One watchdog per process and
 event loop sends itself a ping through the layer every second; when that fails it closes the live
-sockets with 1011, as the core layer's failing ``receive()`` does, and each page reconnects with
-backoff and re-fetches what changed. Other layers surface the failure themselves: no watchdog.
+sockets (4011: a server may not send 1011 itself, Daphne's autobahn refuses it), as the core
+layer's failing ``receive()`` does (1011), and each page reconnects with backoff and re-fetches
+what changed. Other layers surface the failure themselves: no watchdog.
 """
 
 import asyncio
@@ -17,7 +18,7 @@ logger = logging.getLogger("fieldops.realtime")
 
 INTERVAL = 1.0  # seconds between pings
 TIMEOUT = 2.0  # a ping not back by then counts as a lost layer
-CLOSE_LAYER_LOST = 1011
+CLOSE_LAYER_LOST = 4011  # app.js reconnects on any code but 4401/4403
 
 _sockets: dict[asyncio.AbstractEventLoop, weakref.WeakSet] = {}
 _tasks: dict[asyncio.AbstractEventLoop, asyncio.Task] = {}
@@ -68,24 +69,33 @@ async def _ping(layer: Any, channel: str | None) -> str:
 async def _run(layer: Any) -> None:
     loop = asyncio.get_running_loop()
     channel: str | None = None
+    failures = 0
     try:
         while _sockets.get(loop):
             await asyncio.sleep(INTERVAL)
             try:
                 channel = await _ping(layer, channel)
+                failures = 0
+                continue
             except Exception as exc:
                 channel = None  # a cancelled receive() dropped it; subscribe anew next time
-                sockets = list(_sockets.pop(loop, ()))
-                logger.warning(
-                    "Channel layer unreachable (%s); closing %d live sockets so they reconnect",
-                    type(exc).__name__,
-                    len(sockets),
-                )
-                for consumer in sockets:
-                    try:
-                        await consumer.close(code=CLOSE_LAYER_LOST)
-                    except Exception:
-                        logger.exception("Closing a live socket failed")
+                failures += 1
+                error = type(exc).__name__
+            # Twice in a row: after Redis restarts, the first command on a pooled connection
+            # still fails once although the layer works again.
+            if failures < 2:
+                continue
+            sockets = list(_sockets.pop(loop, ()))
+            logger.warning(
+                "Channel layer unreachable (%s); closing %d live sockets so they reconnect",
+                error,
+                len(sockets),
+            )
+            for consumer in sockets:
+                try:
+                    await consumer.close(code=CLOSE_LAYER_LOST)
+                except Exception:
+                    logger.exception("Closing a live socket failed")
     finally:
         if _tasks.get(loop) is asyncio.current_task():
             del _tasks[loop]
