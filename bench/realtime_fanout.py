@@ -2,7 +2,7 @@
 200 work-order updates; latency from commit to receipt on every socket.
 
     .venv/bin/python bench/realtime_fanout.py [--clients 500] [--updates 200]
-        [--paces 500,100,0] [--daphnes 1] [--settings bench.fanout_pubsub_settings]
+        [--paces 500,100,0] [--daphnes 1] [--layer default|pubsub|core]
 
 Everything on loopback. Daphne runs as its own process(es) with REDIS_URL (its own db index,
 default redis://127.0.0.1:6379/12, flushed first) and a scratch SQLite database in a temporary
@@ -203,8 +203,16 @@ def main() -> None:
     )
     parser.add_argument("--daphnes", type=int, default=1, help="Daphne processes (round-robin)")
     parser.add_argument("--client-processes", type=int, default=1)
+    parser.add_argument(
+        "--layer",
+        choices=["default", "pubsub", "core"],
+        default="default",
+        help="Redis channel layer: the production settings' (pub/sub) or one named, to compare",
+    )
     parser.add_argument("--settings", default="fieldops.settings", help="Django settings module")
     args = parser.parse_args()
+    if args.layer != "default":
+        args.settings = "bench.fanout_pubsub_settings"
     args.paces = [float(p) for p in args.paces.split(",")]
 
     data_dir = Path(tempfile.mkdtemp(prefix="fo-bench-fanout-"))
@@ -217,6 +225,7 @@ def main() -> None:
         DJANGO_SETTINGS_MODULE=args.settings,
         PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
         CHANNELS_PREFIX="bench-fanout",
+        BENCH_LAYER="pubsub" if args.layer == "default" else args.layer,
         LOG_LEVEL="WARNING",
     )
     os.environ.update(env)

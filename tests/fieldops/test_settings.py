@@ -75,7 +75,7 @@ def test_production_uses_postgres_and_redis(tmp_path):
     config = json.loads(probe(env).stdout)
     assert config["engine"] == "django.db.backends.postgresql"
     assert config["databases"] == ["default"]
-    assert config["layer"] == "channels_redis.core.RedisChannelLayer"
+    assert config["layer"] == "channels_redis.pubsub.RedisPubSubChannelLayer"
     assert config["broker"] == "redis"
     assert config["visibility"] > 10 * 3600
     assert config["cache"] == "django.core.cache.backends.redis.RedisCache"
