@@ -14,7 +14,7 @@ from tests.webhooks.conftest import Answer, Receiver
 
 pytestmark = pytest.mark.processes
 
-N_ASSETS = 150
+N_ASSETS = 300
 PM_SETUP = """
 from django.db.models import CharField, Value
 from django.db.models.functions import Cast, Concat
