@@ -1,12 +1,14 @@
 """Notices for many events at once (an offline push): one event loop, every group in parallel.
 
 ``broadcast_event`` runs ``async_to_sync`` per event, and each run is a new event loop with a new
-connection to the channel layer's Redis. For a batch that is most of the cost, so here all
-notices go out from one loop; each group still receives its notices in the order published.
+connection to the channel layer's Redis (the layers keep their connections per loop). For a batch
+that is most of the cost, so here all notices go out from one loop; each group still receives its
+notices in the order published.
 """
 
 import asyncio
 import json
+import logging
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -16,6 +18,8 @@ from django.core.serializers.json import DjangoJSONEncoder
 
 from fieldops.events import Event
 from fieldops.realtime.broadcast import groups_for_event
+
+logger = logging.getLogger("fieldops.realtime")
 
 
 def _notice(event: Event) -> dict[str, Any]:
@@ -38,7 +42,13 @@ def broadcast_events(events: list[Event]) -> None:
 
     async def send_group(group: str, notices: list[dict[str, Any]]) -> None:
         for notice in notices:
-            await layer.group_send(group, notice)
+            try:
+                await layer.group_send(group, notice)
+            except Exception:
+                # As broadcast_event: after a Redis restart the first command on a pooled
+                # connection fails once and the next reconnects (a duplicate notice is harmless).
+                logger.info("Retrying a notice to %s once", group, exc_info=True)
+                await layer.group_send(group, notice)
 
     async def send_all() -> None:
         outcomes = await asyncio.gather(
