@@ -259,7 +259,7 @@ def main() -> None:
         for port in ports
     ]
     try:
-        run(args, ports)
+        run(args, ports, [daphne.pid for daphne in daphnes])
     finally:
         for daphne in daphnes:
             daphne.terminate()
@@ -267,7 +267,16 @@ def main() -> None:
             daphne.wait(timeout=15)
 
 
-def run(args, ports: list[int]) -> None:
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU time of these processes so far (Linux /proc)."""
+    total = 0
+    for pid in pids:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def run(args, ports: list[int], daphne_pids: list[int]) -> None:
     import django
     import httpx
 
@@ -330,8 +339,10 @@ def run(args, ports: list[int]) -> None:
     work_orders = list(WorkOrder.objects.filter(organization_id=dispatcher.organization_id))
     committed: list[dict[tuple[str, int], float]] = []
     spans: list[float] = []
+    cpu: list[float] = []
     expected = 0
     for pace in args.paces:
+        cpu_before = cpu_seconds(daphne_pids)
         stamps: dict[tuple[str, int], float] = {}
         committed.append(stamps)
         started = time.time()
@@ -361,6 +372,7 @@ def run(args, ports: list[int]) -> None:
             if total != seen:
                 seen, quiet_since = total, time.time()
             time.sleep(0.1)
+        cpu.append(cpu_seconds(daphne_pids) - cpu_before)
         time.sleep(1)
     stop.set()
     received = []
@@ -375,7 +387,7 @@ def run(args, ports: list[int]) -> None:
     thread.join()
 
     worst = 0.0
-    for pace, stamps, span in zip(args.paces, committed, spans, strict=True):
+    for pace, stamps, span, used in zip(args.paces, committed, spans, cpu, strict=True):
         latencies = [(at - stamps[(n, v)]) * 1000 for n, v, at in received if (n, v) in stamps]
         arrivals = [at for n, v, at in received if (n, v) in stamps]
         label = f"one update every {pace:.0f} ms" if pace else "burst, back to back"
@@ -392,6 +404,11 @@ def run(args, ports: list[int]) -> None:
         )
         rate = len(latencies) / max(1e-9, max(arrivals) - min(stamps.values()))
         print(f"  message rate    {rate:.0f} messages/s delivered")
+        # CPU time does not stretch when other processes take the cores: the load-proof figure.
+        print(
+            f"  Daphne CPU      {used:.1f} s for these messages, "
+            f"{used / len(latencies) * 1e6:.0f} µs per message delivered"
+        )
         if pace:
             worst = max(worst, pct(latencies, 95))
     print(
