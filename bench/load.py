@@ -159,18 +159,7 @@ def ensure_database() -> str:
 # --- processes ----------------------------------------------------------------------------------
 
 
-POOL_SETTINGS = """
-from fieldops.settings import *  # noqa: F403
-from fieldops.settings import DATABASES
-
-# Django's psycopg pool instead of a connection per request thread (CONN_MAX_AGE), which under
-# Daphne holds one PostgreSQL connection per concurrent request for a minute.
-DATABASES["default"]["CONN_MAX_AGE"] = 0
-DATABASES["default"].setdefault("OPTIONS", {{}})["pool"] = {{"min_size": 2, "max_size": {size}}}
-"""
-
-
-def start_stack(database_url: str, web: int, workdir: Path, pool: int = 0):
+def start_stack(database_url: str, web: int, workdir: Path, pool: int | None = None):
     from tests.processes import (
         PRODUCTION_FLAGS,
         Proc,
@@ -199,14 +188,15 @@ def start_stack(database_url: str, web: int, workdir: Path, pool: int = 0):
         LOG_LEVEL="WARNING",
         PYTHONUNBUFFERED="1",
     )
-    if pool:
-        (workdir / "load_pool_settings.py").write_text(POOL_SETTINGS.format(size=pool))
-        env["PYTHONPATH"] = f"{workdir}{os.pathsep}{ROOT}"
-        env["DJANGO_SETTINGS_MODULE"] = "load_pool_settings"
+    web_env = dict(env)
+    if pool is not None:
+        # The web processes' PostgreSQL pool (fieldops.asgi's default is 10; 0 turns it off
+        # and gives each request thread its own persistent connection). Not for the worker.
+        web_env["DATABASE_POOL_SIZE"] = str(pool)
     procs, urls = [], []
     for n in range(web):
         port = free_port()
-        procs.append(Proc(f"web{n + 1}", daphne(port), env, workdir))
+        procs.append(Proc(f"web{n + 1}", daphne(port), web_env, workdir))
         urls.append(f"http://127.0.0.1:{port}")
     celery = Proc("worker", worker("load"), env, workdir)
     procs.append(celery)
@@ -491,7 +481,7 @@ def print_report(summary: dict, args, counts: dict) -> None:
     print(
         f"{args.users} users ({', '.join(f'{v} {k}' for k, v in counts.items())}) for "
         f"{summary['elapsed']:.0f} s against {args.web} Daphne process(es) + 1 Celery worker, "
-        f"PostgreSQL + Redis{f' (pool of {args.pool})' if args.pool else ''}; "
+        f"PostgreSQL + Redis (web pool: {10 if args.pool is None else args.pool or 'off'}); "
         f"think time x{args.think_scale}; load average {load[0]:.2f}"
     )
     print(
@@ -529,9 +519,9 @@ def main() -> None:
     parser.add_argument(
         "--pool",
         type=int,
-        default=0,
-        help="run the servers with Django's psycopg pool of this size per process "
-        "(needs psycopg-pool) instead of the configured persistent connections",
+        default=None,
+        help="PostgreSQL connections per web process (default: fieldops.asgi's pool of 10); "
+        "0 gives each request thread its own persistent connection instead",
     )
     parser.add_argument("--json", help="also write the figures here")
     args = parser.parse_args()

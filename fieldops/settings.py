@@ -91,7 +91,27 @@ TEMPLATES = [
 
 # --- Database -----------------------------------------------------------------------------------
 if DATABASE_URL:
-    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
+    # Daphne serves each request on a thread of its own, and a persistent connection per thread
+    # ran PostgreSQL out of connections under load (bench/load.py): web processes borrow from a
+    # bounded pool instead (fieldops/asgi.py sets the size). Celery workers keep one persistent
+    # connection per process; a pool's threads would not survive the prefork.
+    DATABASE_POOL_SIZE = env_int("DATABASE_POOL_SIZE", 0)
+    DATABASES = {
+        "default": dj_database_url.parse(
+            DATABASE_URL,
+            conn_max_age=0 if DATABASE_POOL_SIZE else 60,
+            # With the pool, each connection is checked as it is borrowed: one the server dropped
+            # while it idled (a restart, a failover) is replaced before a request gets it.
+            conn_health_checks=bool(DATABASE_POOL_SIZE),
+        )
+    }
+    if DATABASE_POOL_SIZE:
+        DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+            "min_size": 1,
+            "max_size": DATABASE_POOL_SIZE,
+            # Waiting longer than this for a free connection answers 503 with Retry-After.
+            "timeout": env_int("DATABASE_POOL_TIMEOUT", 10),
+        }
 else:
     DATA_DIR.mkdir(parents=True, exist_ok=True)
     _sqlite_options = {

@@ -40,6 +40,7 @@ def clean_env(tmp_path: Path, **extra: str) -> dict[str, str]:
             "SECURE_SSL_REDIRECT",
             "SECURE_COOKIES",
             "SECURE_HSTS_SECONDS",
+            "DATABASE_POOL_SIZE",
         }
     }
     env.update(DJANGO_SETTINGS_MODULE="fieldops.settings", FIELDOPS_DATA_DIR=str(tmp_path))
@@ -114,3 +115,54 @@ def test_check_deploy_passes_with_production_variables(tmp_path):
         timeout=120,
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+POOL_PROBE = """
+import json, os
+{prelude}
+from django.conf import settings
+import django
+django.setup()
+default = settings.DATABASES["default"]
+print(json.dumps({{
+    "pool": default.get("OPTIONS", {{}}).get("pool"),
+    "conn_max_age": default["CONN_MAX_AGE"],
+    "env_left": os.environ.get("DATABASE_POOL_SIZE"),
+}}))
+"""
+
+
+@pytest.mark.parametrize(
+    ("prelude", "extra", "expected_pool", "expected_age", "env_left"),
+    [
+        # A Celery worker or management command: one persistent connection per process.
+        ("", {}, None, 60, None),
+        # The web process: fieldops.asgi gives it a pool of 10, and does not leave that default
+        # in the environment for the processes it starts.
+        ("import fieldops.asgi", {}, 10, 0, None),
+        # An operator's own size wins, for the web process and anything else that is given it.
+        ("import fieldops.asgi", {"DATABASE_POOL_SIZE": "4"}, 4, 0, "4"),
+    ],
+)
+def test_web_processes_borrow_postgres_connections_from_a_pool(
+    tmp_path, prelude, extra, expected_pool, expected_age, env_left
+):
+    env = clean_env(
+        tmp_path,
+        DATABASE_URL="postgres://postgres@127.0.0.1:5432/postgres",
+        SECRET_KEY="x" * 50,
+        **extra,
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", POOL_PROBE.format(prelude=prelude)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    config = json.loads(result.stdout)
+    assert (config["pool"] or {}).get("max_size") == expected_pool
+    assert config["conn_max_age"] == expected_age
+    assert config["env_left"] == env_left
