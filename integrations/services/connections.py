@@ -39,6 +39,13 @@ EDITABLE = {
     "is_active",
 }
 
+# Upper bounds that keep the values meaningful (and inside their database columns).
+LIMIT_BOUNDS = {
+    "rate_limit_per_minute": 100_000,
+    "max_concurrency": 256,
+    "poll_interval_minutes": 7 * 24 * 60,
+}
+
 
 def require_admin(membership: Membership) -> None:
     if membership.role != Role.ADMIN:
@@ -56,9 +63,9 @@ def _validate(values: dict[str, Any]) -> None:
     unknown_entities = set(values.get("sync_entities") or []) - set(Entity.values)
     if unknown_entities:
         errors["sync_entities"] = f"Unknown entities: {', '.join(sorted(unknown_entities))}."
-    for name in ("rate_limit_per_minute", "max_concurrency", "poll_interval_minutes"):
-        if name in values and (values[name] is None or values[name] < 1):
-            errors[name] = "Must be at least 1."
+    for name, most in LIMIT_BOUNDS.items():
+        if name in values and (values[name] is None or not 1 <= values[name] <= most):
+            errors[name] = f"Must be between 1 and {most:,}."
     if "base_url" in values and not str(values["base_url"]).startswith(("http://", "https://")):
         errors["base_url"] = "Must be an http(s) URL."
     if errors:

@@ -47,6 +47,33 @@ def test_admin_creates_a_connection_and_never_sees_the_secret_again(
     assert [c["id"] for c in listed["items"]] == [body["id"]]
 
 
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("rate_limit_per_minute", 2**40),
+        ("rate_limit_per_minute", 0),
+        ("max_concurrency", 2**20),
+        ("poll_interval_minutes", 2**40),
+    ],
+)
+def test_limits_out_of_bounds_are_refused_and_change_nothing(
+    as_member, admin_member, sap_sim, field, value
+):
+    # Found by the API fuzzer: 2**40 went to PostgreSQL and came back as a 500.
+    client = as_member(admin_member)
+    answer = create(client, sap_sim, **{field: value})
+    assert answer.status_code == 422
+    assert answer.json()["error"]["code"] == "VALIDATION_ERROR"
+    assert field in answer.json()["error"]["details"]["fields"]
+    assert not Connection.objects.exists()
+    created = create(client, sap_sim).json()
+    patched = client.patch(
+        f"{API}/connections/{created['id']}", {field: value}, content_type="application/json"
+    )
+    assert patched.status_code == 422
+    assert getattr(Connection.objects.get(), field) == created[field]
+
+
 def test_only_admins_manage_connections(as_member, dispatcher, technician, sap_sim):
     assert create(as_member(dispatcher), sap_sim).status_code == 403
     assert create(as_member(technician), sap_sim).json()["error"]["code"] == "PERMISSION_DENIED"

@@ -189,9 +189,16 @@ def test_someone_elses_mutation_id_is_not_replayed_to_them(
     assert result["status"] == "rejected"
 
 
-def test_bad_payloads_are_refused_whole(with_token, technician):
+def test_bad_payloads_are_refused_whole(with_token, technician, job):
     client = with_token(technician)
-    for body in ({"mutations": "nope"}, {"mutations": [{}] * 1001}, {}):
+    note = mutation("note.add", job, id=str(uuid.uuid4()), text="Kept on the phone")
+    for body in (
+        {"mutations": "nope"},
+        {"mutations": [{}] * 1001},
+        {},
+        # A pending count beyond any phone's queue (PostgreSQL's integer would overflow).
+        {"mutations": [note], "pending": 2**40},
+    ):
         response = client.post("/api/v1/sync/push", body, content_type="application/json")
         assert response.status_code == 422, body
     assert not SyncMutation.objects.exists()

@@ -3,11 +3,13 @@ from typing import Any
 
 from ninja import Field, Schema
 
+from workorders.dispatch.services import PENDING_MAX
+
 
 class PushIn(Schema):
     device_id: str = Field("", max_length=64, description="Stable id of the phone")
     device_now: datetime | None = Field(None, description="The device clock when sending")
-    pending: int = Field(0, ge=0, description="Changes still waiting on the device")
+    pending: int = Field(0, ge=0, le=PENDING_MAX, description="Changes still waiting on the device")
     mutations: list[Any] = Field(
         description="In order. Each: {id (uuid), kind, work_order?, occurred_at?, data}"
     )
