@@ -38,6 +38,18 @@
     }, 150);
   }
 
+  // The live part is one rendering shared by every dispatcher; what changed since *this* page
+  // last looked comes in a header, and is highlighted here.
+  document.body.addEventListener("htmx:afterSwap", (event) => {
+    const xhr = event.detail && event.detail.xhr;
+    const changed = xhr && xhr.getResponseHeader("X-Board-Changed");
+    if (!changed) return;
+    changed.split(" ").forEach((ref) => {
+      const card = document.getElementById(`card-${ref}`);
+      if (card) card.classList.add("is-changed");
+    });
+  });
+
   ["workorder.created", "workorder.updated", "workorder.status_changed", "workorder.assigned"]
     .forEach((type) => document.body.addEventListener(`fo:${type}`, () => refresh(type)));
   document.body.addEventListener("fo:reconnected", () => refresh("reconnected"));

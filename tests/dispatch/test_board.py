@@ -11,8 +11,8 @@ from tests.dispatch.factories import make_profile
 from tests.factories import MembershipFactory
 from tests.workorders.factories import assign, make_work_order
 from workorders.dispatch.models import AssignmentOverride, DeviceState
-from workorders.dispatch.services import device_state_record
-from workorders.models import Status
+from workorders.dispatch.services import device_state_record, technician_status_set
+from workorders.models import Status, WorkOrder
 
 pytestmark = pytest.mark.django_db
 
@@ -127,7 +127,8 @@ def test_live_fragment_with_since_returns_204_until_something_changes(as_member,
     )
     assert changed.status_code == 200
     assert f'id="card-{wo.reference}"' in changed.content.decode()
-    assert "is-changed" in changed.content.decode()
+    # The fragment is shared; the viewer's own "what changed" is a header board.js highlights.
+    assert changed["X-Board-Changed"].split() == [wo.reference]
     assert changed["X-Board-As-Of"]
 
 
@@ -290,3 +291,53 @@ def test_device_state_keeps_the_newest_report(technician):
     state = DeviceState.objects.get()
     assert (state.pending_changes, state.last_synced_at) == (2, now)
     assert state.organization_id == technician.organization_id
+
+
+LIVE = {"HX-Request": "true", "HX-Target": "board-live"}
+
+
+def test_dispatchers_share_one_rendering_of_the_live_board(
+    as_member, dispatcher, organization, crew, django_assert_max_num_queries
+):
+    make_work_order(dispatcher, title="Shared")
+    first = as_member(dispatcher).get("/board/", headers=LIVE)
+    colleague = MembershipFactory(organization=organization, role=Role.DISPATCHER)
+    colleague_client = as_member(colleague)
+    # The session, the membership and three freshness checks: no queue, lanes or map.
+    with django_assert_max_num_queries(6):
+        second = colleague_client.get("/board/", headers=LIVE)
+    assert second.content == first.content
+    assert second["X-Board-As-Of"] == first["X-Board-As-Of"]
+    html = second.content.decode()
+    assert "csrfmiddlewaretoken" not in html
+    assert colleague.user.username not in html
+    # The full page wraps the same fragment.
+    assert first.content.decode() in colleague_client.get("/board/").content.decode()
+
+
+def test_the_shared_board_never_shows_a_stale_change(as_member, dispatcher, crew):
+    client = as_member(dispatcher)
+    wo = make_work_order(dispatcher, title="Moves")
+    client.get("/board/", headers=LIVE)
+
+    assign(wo, crew[0], dispatcher)
+    html = client.get("/board/", headers=LIVE).content.decode()
+    queue = html[html.index('id="queue-h"') : html.index('id="lanes-h"')]
+    assert wo.reference not in queue
+
+    # A technician's own status publishes no work-order event; the board still sees it.
+    technician_status_set(membership=crew[1], technician=crew[1], status="off")
+    html = client.get("/board/", headers=LIVE).content.decode()
+    assert "status-off" in html
+
+    # A change written without any event (an ERP sync writing a row straight) still counts.
+    WorkOrder.objects.filter(pk=wo.pk).update(
+        title="Renamed by the ERP", updated_at=timezone.now() + timedelta(seconds=1)
+    )
+    assert "Renamed by the ERP" in client.get("/board/", headers=LIVE).content.decode()
+
+
+def test_planners_and_watchers_get_their_own_rendering(as_member, dispatcher, supervisor, crew):
+    make_work_order(dispatcher, title="Waiting")
+    assert "Assign…" in as_member(dispatcher).get("/board/", headers=LIVE).content.decode()
+    assert "Assign…" not in as_member(supervisor).get("/board/", headers=LIVE).content.decode()

@@ -62,6 +62,19 @@ def board_day(params, zone) -> date:
         return timezone.localtime(timezone.now(), zone).date()
 
 
+def board_options(organization_id: int) -> dict:
+    """What the filter bar offers: the sites, the skills and the priorities."""
+    return {
+        "sites": list(
+            Location.objects.filter(
+                organization_id=organization_id, kind=LocationKind.SITE
+            ).order_by("name")
+        ),
+        "skills": list(Skill.objects.filter(organization_id=organization_id).order_by("name")),
+        "priorities": Priority.choices,
+    }
+
+
 def board_for(
     *, membership: Membership, filters: BoardFilters, day: date, now: datetime | None = None
 ) -> dict:
@@ -71,12 +84,8 @@ def board_for(
     day_start = datetime.combine(day, time.min, tzinfo=zone)
     day_end = day_start + timedelta(days=1)
 
-    sites = list(
-        Location.objects.filter(organization_id=organization_id, kind=LocationKind.SITE).order_by(
-            "name"
-        )
-    )
-    skills = list(Skill.objects.filter(organization_id=organization_id).order_by("name"))
+    options = board_options(organization_id)
+    sites, skills = options["sites"], options["skills"]
     technicians = list(technicians_for(organization_id))
     if filters.skill:
         technicians = [t for t in technicians if skill_check(t, filters.skill, day).ok]

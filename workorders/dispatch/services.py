@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from fieldops.accounts.models import Membership, Role
 from fieldops.errors import PermissionDenied, ValidationFailed
+from workorders.dispatch.board_cache import board_generation_bump
 from workorders.dispatch.models import (
     AssignmentOverride,
     DeviceState,
@@ -149,6 +150,7 @@ def device_state_record(
         elif synced_at is None:
             state.pending_changes = pending
         state.save()
+        _board_changed(membership.organization_id)
     return state
 
 
@@ -187,6 +189,7 @@ def technician_position_report(
             profile.last_longitude = Decimal(f"{longitude:.6f}")
             profile.last_position_at = min(at or now, now + DEVICE_CLOCK_AHEAD)
         profile.save()
+        _board_changed(membership.organization_id)
     return profile
 
 
@@ -205,4 +208,11 @@ def technician_status_set(*, membership: Membership, technician: Membership, sta
         )
         profile.status = status
         profile.save(update_fields=["status", "updated_at"])
+        _board_changed(technician.organization_id)
     return profile
+
+
+def _board_changed(organization_id: int) -> None:
+    # Technician and phone changes publish no event; the boards' shared rendering must still
+    # see them (after commit, so no board is rendered from a change that then rolls back).
+    transaction.on_commit(lambda: board_generation_bump(organization_id))

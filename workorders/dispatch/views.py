@@ -1,21 +1,30 @@
 """The dispatch board and its plan panel. Views parse, call one selector or service, render."""
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from uuid import UUID
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_http_methods
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import trigger_client_event
 
 from fieldops.accounts.models import Membership, Role
 from fieldops.errors import DomainError, PermissionDenied, ValidationFailed, VersionConflict
-from workorders.dispatch.board import BoardFilters, board_changed_since, board_day, board_for
+from workorders.dispatch.board import (
+    BoardFilters,
+    board_changed_since,
+    board_day,
+    board_for,
+    board_options,
+)
+from workorders.dispatch.board_cache import board_live_cached
 from workorders.dispatch.selectors import local_datetime, org_zone, technicians_for
 from workorders.dispatch.services import OverrideRequired, dispatch_assign
 from workorders.dispatch.suggestions import suggestions_for
@@ -48,21 +57,44 @@ def board(request: HttpRequest) -> HttpResponse:
             return HttpResponse(status=204)
     filters = BoardFilters.from_query(request.GET)
     day = board_day(request.GET, org_zone(membership))
-    context = board_for(membership=membership, filters=filters, day=day)
+    can_plan = membership.role in PLANNERS
     query = request.GET.copy()
     query.pop("since", None)
-    context |= {
-        "query": query.urlencode(),
-        "can_plan": membership.role in PLANNERS,
-        "changed": set(changed),
-        "prev_day": day - timedelta(days=1),
-        "next_day": day + timedelta(days=1),
-    }
+    context: dict = {}
+
+    def render_live() -> tuple[str, datetime]:
+        context.update(board_for(membership=membership, filters=filters, day=day))
+        context["can_plan"] = can_plan
+        html = render_to_string("dispatch/board.html#live", context, request)
+        return mark_safe(html), context["as_of"]  # noqa: S308 - our own template's output
+
+    live_html, as_of = board_live_cached(
+        organization_id=membership.organization_id,
+        filters=filters,
+        day=day,
+        can_plan=can_plan,
+        render=render_live,
+    )
     if request.htmx and request.htmx.target == "board-live":
-        response = render(request, "dispatch/board.html#live", context)
+        response = HttpResponse(live_html)
     else:
+        if "sites" not in context:
+            context.update(board_options(membership.organization_id))
+        context |= {
+            "live_html": live_html,
+            "day": day,
+            "today": timezone.localtime(timezone.now(), org_zone(membership)).date(),
+            "filters": filters,
+            "query": query.urlencode(),
+            "can_plan": can_plan,
+            "prev_day": day - timedelta(days=1),
+            "next_day": day + timedelta(days=1),
+        }
         response = render(request, "dispatch/board.html", context)
-    response["X-Board-As-Of"] = context["as_of"].isoformat()
+    response["X-Board-As-Of"] = as_of.isoformat()
+    # The fragment is shared by every viewer; what changed since this viewer's last look is
+    # theirs, and board.js highlights it.
+    response["X-Board-Changed"] = " ".join(ref for ref in changed if ref != "*")
     return response
 
 
