@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from fieldops.accounts.models import Membership
+from fieldops.durability import commits_flushed_together
 from fieldops.errors import DomainError, ValidationFailed, error_body
 from fieldops.events import events_batched
 from workorders.dispatch.services import device_state_record
@@ -66,26 +67,30 @@ def sync_push(
     new_ids = unused_client_ids(
         {cid for raw in mutations if _appendable(raw, known) and (cid := _client_id(raw))}
     )
-    # Each change commits on its own; the events of those that did are delivered together at
-    # the end (one broadcast for all, the webhooks' and ERP's share in one task).
-    with events_batched(), records_batched():
-        for raw in mutations:
-            if _appendable(raw, known):
-                run.append(raw)
-                continue
+    # Each change commits on its own, without waiting for the disk: one flush at the end makes
+    # them all durable before any answer leaves. The events of those that committed are then
+    # delivered together (one broadcast for all, the webhooks' and ERP's share in one task).
+    with events_batched(), commits_flushed_together():
+        with records_batched():
+            for raw in mutations:
+                if _appendable(raw, known):
+                    run.append(raw)
+                    continue
+                results += _apply_appendable(
+                    membership, device_id, run, shift, known, targets, new_ids
+                )
+                run = []
+                results.append(_apply(membership, device_id, raw, shift, known, targets))
             results += _apply_appendable(membership, device_id, run, shift, known, targets, new_ids)
-            run = []
-            results.append(_apply(membership, device_id, raw, shift, known, targets))
-        results += _apply_appendable(membership, device_id, run, shift, known, targets, new_ids)
-    if device_id.strip():
-        # What the dispatcher sees on the board: when this phone last synced, what still waits.
-        done = sum(1 for r in results if r["status"] in ("applied", "duplicate"))
-        device_state_record(
-            membership=membership,
-            device_id=device_id[:64],
-            pending=max(0, pending - done),
-            synced_at=timezone.now(),
-        )
+        if device_id.strip():
+            # What the dispatcher sees on the board: when this phone last synced, what waits.
+            done = sum(1 for r in results if r["status"] in ("applied", "duplicate"))
+            device_state_record(
+                membership=membership,
+                device_id=device_id[:64],
+                pending=max(0, pending - done),
+                synced_at=timezone.now(),
+            )
     return results
 
 

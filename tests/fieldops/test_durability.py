@@ -1,0 +1,56 @@
+"""commits_flushed_together: commits inside skip the disk wait; leaving the block restores it."""
+
+import pytest
+from django.db import connection, transaction
+
+from fieldops.accounts.models import Organization
+from fieldops.durability import commits_flushed_together
+from tests.factories import OrganizationFactory
+
+ON_POSTGRES = pytest.mark.skipif(
+    connection.vendor != "postgresql",
+    reason="synchronous_commit is PostgreSQL's; on SQLite the block is plain (tested below)",
+)
+
+
+def setting() -> str:
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW synchronous_commit")
+        return cursor.fetchone()[0]
+
+
+@ON_POSTGRES
+@pytest.mark.django_db(transaction=True)
+def test_commits_inside_do_not_wait_and_the_setting_comes_back_after():
+    before = setting()
+    with commits_flushed_together():
+        assert setting() == "off"
+        with transaction.atomic():
+            OrganizationFactory(slug="inside")
+    assert setting() == before
+
+
+@ON_POSTGRES
+@pytest.mark.django_db(transaction=True)
+def test_the_setting_comes_back_after_an_error():
+    before = setting()
+    with pytest.raises(ZeroDivisionError), commits_flushed_together():
+        _ = 1 / 0
+    assert setting() == before
+
+
+@transaction.atomic
+def create_then_fail() -> None:
+    OrganizationFactory(slug="rolled-back")
+    raise RuntimeError
+
+
+@pytest.mark.django_db(transaction=True)
+def test_what_commits_inside_is_kept():
+    with commits_flushed_together():
+        with transaction.atomic():
+            OrganizationFactory(slug="kept")
+        with pytest.raises(RuntimeError):
+            create_then_fail()
+
+    assert list(Organization.objects.values_list("slug", flat=True)) == ["kept"]
