@@ -341,3 +341,27 @@ def test_planners_and_watchers_get_their_own_rendering(as_member, dispatcher, su
     make_work_order(dispatcher, title="Waiting")
     assert "Assign…" in as_member(dispatcher).get("/board/", headers=LIVE).content.decode()
     assert "Assign…" not in as_member(supervisor).get("/board/", headers=LIVE).content.decode()
+
+
+def test_a_large_crew_is_shown_a_page_of_lanes_at_a_time(as_member, dispatcher, organization):
+    people = [
+        MembershipFactory(organization=organization, role=Role.TECHNICIAN) for _ in range(30)
+    ]
+    client = as_member(dispatcher)
+
+    first = client.get("/board/").content.decode()
+    assert first.count('<article class="lane ') == 25
+    assert "1\u201325 of 30" in first
+    assert 'lanes=2" rel="next"' in first
+    assert 'rel="prev"' not in first
+
+    second = client.get("/board/", {"lanes": "2"}).content.decode()
+    assert second.count('<article class="lane ') == 5
+    assert "26\u201330 of 30" in second
+    assert 'rel="next"' not in second
+    shown = {p.public_id for p in people if f'data-technician="{p.public_id}"' in first + second}
+    assert len(shown) == 30
+
+    # Past the end (or nonsense) lands on a real page.
+    assert client.get("/board/", {"lanes": "99"}).content.decode().count("<article class") == 5
+    assert client.get("/board/", {"lanes": "x"}).content.decode().count("<article class") == 25

@@ -3,6 +3,7 @@ technician's day, the map, and whether anything changed since a given moment."""
 
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from urllib.parse import urlencode
 from uuid import UUID
 
 from django.db.models import F, Q
@@ -28,6 +29,9 @@ from workorders.services.sla import sla_state
 
 QUEUE_LIMIT = 200
 LANE_LIMIT = 600
+# Technicians' lanes a page shows: a hundred lanes is more than a dispatcher can read at once
+# (and was most of the board's rendering time); filters or the lane pages reach the rest.
+LANES_PER_PAGE = 25
 FIRST_HOUR, LAST_HOUR = 6, 20
 # A write stamps updated_at before it commits; look this far back so a change committed just
 # after a render is never mistaken for "already seen".
@@ -40,6 +44,7 @@ class BoardFilters:
     site: UUID | None = None
     skill: str = ""
     priority: str = ""
+    lanes_page: int = 1
 
     @classmethod
     def from_query(cls, params) -> "BoardFilters":
@@ -48,11 +53,25 @@ class BoardFilters:
         except ValueError:
             site = None
         priority = params.get("priority", "")
+        lanes = params.get("lanes", "")
         return cls(
             site=site,
             skill=(params.get("skill") or "").strip()[:60],
             priority=priority if priority in Priority.values else "",
+            lanes_page=min(int(lanes), 10_000) if lanes.isdigit() and int(lanes) > 0 else 1,
         )
+
+    def query(self, day: date, **changes: object) -> str:
+        """The board's query string for these filters on ``day`` (with ``changes``)."""
+        params = {
+            "day": day.isoformat(),
+            "site": str(self.site or ""),
+            "skill": self.skill,
+            "priority": self.priority,
+            "lanes": self.lanes_page,
+        }
+        params.update(changes)
+        return urlencode({k: v for k, v in params.items() if v not in ("", None, 1)})
 
 
 def board_day(params, zone) -> date:
@@ -89,6 +108,11 @@ def board_for(
     technicians = list(technicians_for(organization_id))
     if filters.skill:
         technicians = [t for t in technicians if skill_check(t, filters.skill, day).ok]
+    technician_count = len(technicians)
+    pages = max(1, -(-technician_count // LANES_PER_PAGE))
+    page = min(filters.lanes_page, pages)
+    first = (page - 1) * LANES_PER_PAGE
+    technicians = technicians[first : first + LANES_PER_PAGE]
 
     work = base_work_queryset(organization_id)
     queue_work = work.filter(status__in=OPEN_STATUSES, assignments__isnull=True)
@@ -129,6 +153,13 @@ def board_for(
         "queue": queue,
         "queue_more": len(queue) == QUEUE_LIMIT,
         "lanes": lanes,
+        "lane_pages": {
+            "count": technician_count,
+            "first": first + 1 if technicians else 0,
+            "last": first + len(technicians),
+            "previous": filters.query(day, lanes=page - 1) if page > 1 else None,
+            "next": filters.query(day, lanes=page + 1) if page < pages else None,
+        },
         "hours": [
             {"hour": h, "start": datetime.combine(day, time(h), tzinfo=zone)}
             for h in range(FIRST_HOUR, LAST_HOUR)
