@@ -7,26 +7,17 @@ notices in the order published.
 """
 
 import asyncio
-import json
-import logging
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
-from django.core.serializers.json import DjangoJSONEncoder
 
 from fieldops.events import Event
-from fieldops.realtime.broadcast import groups_for_event
-
-logger = logging.getLogger("fieldops.realtime")
-
-
-def _notice(event: Event) -> dict[str, Any]:
-    # The same message broadcast_event sends (encoded once per event, not per socket).
-    payload = event.payload()
-    text = json.dumps({"type": "event", "event": payload}, cls=DjangoJSONEncoder)
-    return {"type": "event.notice", "event": payload, "text": text}
+from fieldops.realtime.broadcast import (
+    groups_for_event,
+    notice_for,
+    run_until_sent,
+    send_retrying_once,
+)
 
 
 def broadcast_events(events: list[Event]) -> None:
@@ -36,19 +27,13 @@ def broadcast_events(events: list[Event]) -> None:
         return
     by_group: dict[str, list[dict[str, Any]]] = {}
     for event in events:
-        notice = _notice(event)
+        notice = notice_for(event)
         for group in groups_for_event(event):
             by_group.setdefault(group, []).append(notice)
 
     async def send_group(group: str, notices: list[dict[str, Any]]) -> None:
         for notice in notices:
-            try:
-                await layer.group_send(group, notice)
-            except Exception:
-                # As broadcast_event: after a Redis restart the first command on a pooled
-                # connection fails once and the next reconnects (a duplicate notice is harmless).
-                logger.info("Retrying a notice to %s once", group, exc_info=True)
-                await layer.group_send(group, notice)
+            await send_retrying_once(layer, group, notice)
 
     async def send_all() -> None:
         outcomes = await asyncio.gather(
@@ -60,11 +45,4 @@ def broadcast_events(events: list[Event]) -> None:
             if isinstance(outcome, BaseException):
                 raise outcome
 
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        async_to_sync(send_all)()
-        return
-    # Called from a thread that runs an event loop: send from a helper thread and wait.
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        pool.submit(async_to_sync(send_all)).result(timeout=30)
+    run_until_sent(send_all, timeout=30)

@@ -3,7 +3,9 @@
 import asyncio
 import json
 import logging
+from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
@@ -21,33 +23,47 @@ def groups_for_event(event: Event) -> list[str]:
     return groups
 
 
+def notice_for(event: Event) -> dict[str, Any]:
+    """The channel-layer message for an event, serialised once here rather than once per socket:
+    a notice to a 500-socket group is one encode."""
+    payload = event.payload()
+    text = json.dumps({"type": "event", "event": payload}, cls=DjangoJSONEncoder)
+    return {"type": "event.notice", "event": payload, "text": text}
+
+
+async def send_retrying_once(layer: Any, group: str, message: dict[str, Any]) -> None:
+    try:
+        await layer.group_send(group, message)
+    except Exception:
+        # After Redis restarts, the first command on a pooled connection fails once and the next
+        # one reconnects; a second failure is the bus's to log. (A duplicate notice is harmless:
+        # it only makes screens fetch again.)
+        logger.info("Retrying a notice to %s once", group, exc_info=True)
+        await layer.group_send(group, message)
+
+
+def run_until_sent(send: Callable[[], Awaitable[None]], *, timeout: float) -> None:
+    """Run ``send`` to completion from sync code, before returning."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        async_to_sync(send)()
+        return
+    # Sync code called from a thread that runs an event loop cannot block on it; send from a
+    # helper thread and wait, so the notice still goes out before we return.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pool.submit(async_to_sync(send)).result(timeout=timeout)
+
+
 def broadcast_event(event: Event) -> None:
     """Called after commit by the event bus, in the web process or a worker alike."""
     layer = get_channel_layer()
     if layer is None:
         return
-    payload = event.payload()
-    # Serialised once here, not once per socket: a notice to a 500-socket group is one encode.
-    text = json.dumps({"type": "event", "event": payload}, cls=DjangoJSONEncoder)
-    message = {"type": "event.notice", "event": payload, "text": text}
+    message = notice_for(event)
 
     async def send_all() -> None:
         for group in groups_for_event(event):
-            try:
-                await layer.group_send(group, message)
-            except Exception:
-                # After Redis restarts, the first command on a pooled connection fails once and
-                # the next one reconnects; a second failure is the bus's to log. (A duplicate
-                # notice is harmless: it only makes screens fetch again.)
-                logger.info("Retrying a notice to %s once", group, exc_info=True)
-                await layer.group_send(group, message)
+            await send_retrying_once(layer, group, message)
 
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        async_to_sync(send_all)()
-        return
-    # Sync code called from a thread that runs an event loop cannot block on it; send from a
-    # helper thread and wait, so the notice still goes out before we return.
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        pool.submit(async_to_sync(send_all)).result(timeout=10)
+    run_until_sent(send_all, timeout=10)
