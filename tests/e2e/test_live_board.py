@@ -19,14 +19,16 @@ PASSWORD = "fieldops-demo"
 SEEN_WITHIN_MS = 3000
 
 
-def _scratch_postgres(url: str) -> str:
+def _scratch_postgres(url: str, *, create: bool = True) -> str:
+    """The scratch database beside the suite's (dropped first; created unless ``create=False``)."""
     import psycopg
 
     base, _, name = url.rpartition("/")
     scratch = f"{name.split('?')[0]}_live_board"
     with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{scratch}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{scratch}"')
+        if create:
+            conn.execute(f'CREATE DATABASE "{scratch}"')
     return f"{base}/{scratch}"
 
 
@@ -43,12 +45,16 @@ def stack(tmp_path_factory):
             "DEBUG": "1",
         }
     env = embedded_env(data_dir, **extra)
-    manage(env, "bootstrap", "--demo")
     port = free_port()
     base_url = f"http://127.0.0.1:{port}"
-    with running(env, daphne(port), logs=data_dir):
-        wait_healthy(base_url)
-        yield base_url
+    try:
+        manage(env, "bootstrap", "--demo")
+        with running(env, daphne(port), logs=data_dir):
+            wait_healthy(base_url)
+            yield base_url
+    finally:
+        if extra:
+            _scratch_postgres(os.environ["DATABASE_URL"], create=False)
 
 
 def open_page(browser, base_url: str, username: str, path: str, **options):
