@@ -90,6 +90,12 @@ TEMPLATES = [
 ]
 
 # --- Database -----------------------------------------------------------------------------------
+
+
+def _reset_pooled_session(connection) -> None:
+    connection.execute("RESET synchronous_commit")
+
+
 if DATABASE_URL:
     # Daphne serves each request on a thread of its own, and a persistent connection per thread
     # ran PostgreSQL out of connections under load (bench/load.py): web processes borrow from a
@@ -111,6 +117,8 @@ if DATABASE_URL:
             "max_size": DATABASE_POOL_SIZE,
             # Waiting longer than this for a free connection answers 503 with Retry-After.
             "timeout": env_int("DATABASE_POOL_TIMEOUT", 10),
+            # Session settings a request changed (fieldops.durability) never reach the next one.
+            "reset": _reset_pooled_session,
         }
 else:
     DATA_DIR.mkdir(parents=True, exist_ok=True)

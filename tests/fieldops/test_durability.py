@@ -54,3 +54,18 @@ def test_what_commits_inside_is_kept():
             create_then_fail()
 
     assert list(Organization.objects.values_list("slug", flat=True)) == ["kept"]
+
+
+@ON_POSTGRES
+@pytest.mark.django_db(transaction=True)
+def test_leaving_the_block_waits_until_every_commit_inside_is_on_disk():
+    with commits_flushed_together():
+        for n in range(20):
+            with transaction.atomic():
+                OrganizationFactory(slug=f"org-{n}")
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_current_wal_insert_lsn()")
+            (written,) = cursor.fetchone()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_current_wal_flush_lsn() >= %s::pg_lsn", [written])
+        assert cursor.fetchone()[0]

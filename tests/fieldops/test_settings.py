@@ -125,7 +125,8 @@ import django
 django.setup()
 default = settings.DATABASES["default"]
 print(json.dumps({{
-    "pool": default.get("OPTIONS", {{}}).get("pool"),
+    "pool": (default.get("OPTIONS", {{}}).get("pool") or {{}}).get("max_size"),
+    "resets": callable((default.get("OPTIONS", {{}}).get("pool") or {{}}).get("reset")),
     "conn_max_age": default["CONN_MAX_AGE"],
     "env_left": os.environ.get("DATABASE_POOL_SIZE"),
 }}))
@@ -163,6 +164,7 @@ def test_web_processes_borrow_postgres_connections_from_a_pool(
     )
     assert result.returncode == 0, result.stderr
     config = json.loads(result.stdout)
-    assert (config["pool"] or {}).get("max_size") == expected_pool
+    assert config["pool"] == expected_pool
+    assert config["resets"] == (expected_pool is not None)
     assert config["conn_max_age"] == expected_age
     assert config["env_left"] == env_left

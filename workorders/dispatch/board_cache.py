@@ -9,6 +9,8 @@ phones (for a change written without an event, such as an ERP sync). The fragmen
 personal: no CSRF token, no user; what changed for one viewer travels in a header."""
 
 import hashlib
+import logging
+import uuid
 from collections.abc import Callable
 from datetime import date, datetime
 
@@ -20,17 +22,20 @@ from fieldops.events import Event
 from workorders.dispatch.models import DeviceState, TechnicianProfile
 from workorders.models import WorkOrder
 
+logger = logging.getLogger("fieldops.dispatch")
 TTL_SECONDS = 120
 _GENERATION = "dispatch:board-generation:{}"
 
 
 def board_generation_bump(organization_id: int) -> None:
-    key = _GENERATION.format(organization_id)
+    """Mark the organisation's boards stale: a new random token, so no value ever comes back (a
+    counter would restart after an eviction). Runs after commit; a cache that is down must not
+    turn a committed change into an error, and the board's key also carries the newest
+    ``updated_at`` stamps, so it still moves on."""
     try:
-        cache.incr(key)
-    except ValueError:  # not there yet (or evicted): any new value differs from the old one
-        if not cache.add(key, 1, timeout=None):
-            cache.incr(key)
+        cache.set(_GENERATION.format(organization_id), uuid.uuid4().hex, timeout=None)
+    except Exception:
+        logger.warning("Could not mark organisation %s's boards stale", organization_id)
 
 
 def board_generation_bump_for(event: Event) -> None:
@@ -50,7 +55,7 @@ def _stamp(organization_id: int) -> tuple:
         for model in (WorkOrder, TechnicianProfile, DeviceState)
     ]
     return (
-        cache.get(_GENERATION.format(organization_id), 0),
+        cache.get(_GENERATION.format(organization_id), ""),
         *(at.isoformat() if at else "" for at in newest),
         int(timezone.now().timestamp() // 60),
     )
