@@ -344,9 +344,7 @@ def test_planners_and_watchers_get_their_own_rendering(as_member, dispatcher, su
 
 
 def test_a_large_crew_is_shown_a_page_of_lanes_at_a_time(as_member, dispatcher, organization):
-    people = [
-        MembershipFactory(organization=organization, role=Role.TECHNICIAN) for _ in range(30)
-    ]
+    people = [MembershipFactory(organization=organization, role=Role.TECHNICIAN) for _ in range(30)]
     client = as_member(dispatcher)
 
     first = client.get("/board/").content.decode()
