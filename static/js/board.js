@@ -15,7 +15,7 @@
 
   function live() { return document.getElementById("board-live"); }
 
-  function refresh(reason) {
+  function refresh(reason, delay) {
     clearTimeout(pending);
     // Bursts of notices (a whole crew re-planned) become one fetch.
     pending = setTimeout(() => {
@@ -35,8 +35,20 @@
           if (again) again.focus({ preventScroll: true });
         }
       });
-    }, 150);
+    }, delay || 150);
   }
+
+  // On a busy board the server may answer with a rendering it knows is a moment old (many
+  // changes a second are drawn at a bounded rate); it says when to ask again.
+  function askAgainLater(ms) {
+    const wait = parseInt(ms, 10);
+    if (wait > 0) refresh("stale", Math.min(wait, 10000) + 50);
+  }
+  document.body.addEventListener("htmx:afterRequest", (event) => {
+    const xhr = event.detail && event.detail.xhr;
+    if (xhr) askAgainLater(xhr.getResponseHeader("X-Board-Refresh-After"));
+  });
+  askAgainLater(board.dataset.refreshAfter);
 
   // The live part is one rendering shared by every dispatcher; what changed since *this* page
   // last looked comes in a header, and is highlighted here.

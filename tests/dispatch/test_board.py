@@ -10,6 +10,7 @@ from tests.dispatch.conftest import BERLIN, DAY_SHIFT, NEAR
 from tests.dispatch.factories import make_profile
 from tests.factories import MembershipFactory
 from tests.workorders.factories import assign, make_work_order
+from workorders.dispatch import board_cache
 from workorders.dispatch.models import AssignmentOverride, DeviceState
 from workorders.dispatch.services import device_state_record, technician_status_set
 from workorders.models import Status, WorkOrder
@@ -315,26 +316,137 @@ def test_dispatchers_share_one_rendering_of_the_live_board(
     assert first.content.decode() in colleague_client.get("/board/").content.decode()
 
 
-def test_the_shared_board_never_shows_a_stale_change(as_member, dispatcher, crew):
+class BoardClock:
+    """The board cache's clock, moved by hand: a stale rendering is held for a moment."""
+
+    def __init__(self) -> None:
+        self.now = 1_000_000.0
+
+    def time(self) -> float:
+        return self.now
+
+    def after_the_hold(self) -> None:
+        self.now += board_cache.RERENDER_MAX_SECONDS + 1
+
+
+@pytest.fixture
+def board_clock(monkeypatch) -> BoardClock:
+    clock = BoardClock()
+    monkeypatch.setattr(board_cache.time, "time", clock.time)
+    return clock
+
+
+def live_queue(response) -> str:
+    html = response.content.decode()
+    return html[html.index('id="queue-h"') : html.index('id="lanes-h"')]
+
+
+def test_the_shared_board_shows_every_change_once_its_hold_passes(
+    as_member, dispatcher, crew, board_clock
+):
     client = as_member(dispatcher)
     wo = make_work_order(dispatcher, title="Moves")
     client.get("/board/", headers=LIVE)
 
     assign(wo, crew[0], dispatcher)
-    html = client.get("/board/", headers=LIVE).content.decode()
-    queue = html[html.index('id="queue-h"') : html.index('id="lanes-h"')]
-    assert wo.reference not in queue
+    board_clock.after_the_hold()
+    fresh = client.get("/board/", headers=LIVE)
+    assert wo.reference not in live_queue(fresh)
+    assert "X-Board-Refresh-After" not in fresh
 
     # A technician's own status publishes no work-order event; the board still sees it.
     technician_status_set(membership=crew[1], technician=crew[1], status="off")
-    html = client.get("/board/", headers=LIVE).content.decode()
-    assert "status-off" in html
+    board_clock.after_the_hold()
+    assert "status-off" in client.get("/board/", headers=LIVE).content.decode()
 
     # A change written without any event (an ERP sync writing a row straight) still counts.
     WorkOrder.objects.filter(pk=wo.pk).update(
         title="Renamed by the ERP", updated_at=timezone.now() + timedelta(seconds=1)
     )
+    board_clock.after_the_hold()
     assert "Renamed by the ERP" in client.get("/board/", headers=LIVE).content.decode()
+
+
+def test_a_busy_board_serves_the_last_rendering_and_says_when_to_ask_again(
+    as_member, dispatcher, crew, board_clock, django_assert_max_num_queries
+):
+    """Many changes a second must not mean a rendering per request: a rendering younger than a
+    few times its cost is served as it is, marked, with its own (older) as-of."""
+    client = as_member(dispatcher)
+    wo = make_work_order(dispatcher, title="Moves")
+    first = client.get("/board/", headers=LIVE)
+
+    assign(wo, crew[0], dispatcher)
+    board_clock.now += board_cache.RERENDER_MIN_SECONDS / 2
+    with django_assert_max_num_queries(7):  # freshness checks only: no queue, lanes or map
+        held = client.get("/board/", headers=LIVE)
+    assert held.content == first.content
+    assert held["X-Board-As-Of"] == first["X-Board-As-Of"]
+    wait = int(held["X-Board-Refresh-After"])
+    assert 0 < wait <= board_cache.RERENDER_MAX_SECONDS * 1000
+
+    # A client already showing that rendering gets no body again, only when to ask.
+    again = client.get("/board/", {"since": first["X-Board-As-Of"]}, headers=LIVE)
+    assert again.status_code == 204
+    assert int(again["X-Board-Refresh-After"]) > 0
+
+    # The full page says it too, for board.js to ask again.
+    page = client.get("/board/").content.decode()
+    assert "data-refresh-after=" in page
+
+    board_clock.after_the_hold()
+    fresh = client.get("/board/", {"since": first["X-Board-As-Of"]}, headers=LIVE)
+    assert fresh.status_code == 200
+    assert wo.reference not in live_queue(fresh)
+    assert fresh["X-Board-As-Of"] > first["X-Board-As-Of"]
+    assert "X-Board-Refresh-After" not in fresh
+
+
+def test_one_process_renders_a_view_at_a_time(as_member, dispatcher, crew, board_clock):
+    client = as_member(dispatcher)
+    wo = make_work_order(dispatcher, title="Moves")
+    first = client.get("/board/", headers=LIVE)
+    assign(wo, crew[0], dispatcher)
+    board_clock.after_the_hold()
+    # Another process is rendering this view right now: serve the last one meanwhile.
+    from django.core.cache import cache
+
+    meta_key = next(k for k in cache._cache if "dispatch:board-live:" in k)
+    cache.add(meta_key.split(":", 2)[-1] + ":rendering", 1, 30)
+    held = client.get("/board/", headers=LIVE)
+    assert held.content == first.content
+    assert int(held["X-Board-Refresh-After"]) > 0
+
+
+def test_job_cards_are_rendered_again_only_when_they_change(
+    as_member, dispatcher, crew, board_clock
+):
+    from django.template import loader
+
+    client = as_member(dispatcher)
+    wo = make_work_order(dispatcher, title="Steady")
+    make_work_order(dispatcher, title="Other")
+    client.get("/board/", headers=LIVE)
+    renders = []
+    original = loader.get_template
+
+    def counting(name, *args, **kwargs):
+        if name == "dispatch/board.html#card":
+            renders.append(name)
+        return original(name, *args, **kwargs)
+
+    board_cache.get_template = counting
+    try:
+        WorkOrder.objects.filter(pk=wo.pk).update(
+            title="Retitled", updated_at=timezone.now() + timedelta(seconds=1)
+        )
+        board_clock.after_the_hold()
+        html = client.get("/board/", headers=LIVE).content.decode()
+    finally:
+        board_cache.get_template = original
+    assert "Retitled" in html
+    assert "Other" in html
+    assert len(renders) == 1  # the changed card only
 
 
 def test_planners_and_watchers_get_their_own_rendering(as_member, dispatcher, supervisor, crew):

@@ -14,6 +14,7 @@ from fieldops.accounts.models import Membership
 from workorders.dispatch.geo import Projection, haversine_km, point, spread
 from workorders.dispatch.models import DeviceState, Skill, TechnicianProfile
 from workorders.dispatch.selectors import (
+    assignees_of,
     base_work_queryset,
     device_summary,
     display_name,
@@ -142,7 +143,7 @@ def board_for(
         wo.sla = sla_state(wo, now=now)
         wo.carried_over = bool(wo.scheduled_start and wo.scheduled_start < day_start)
         wo.active = wo.status in ACTIVE
-    lanes = _lanes(technicians, lane_work, now=now)
+    lanes = _lanes(technicians, lane_work, assignees_of([wo.pk for wo in lane_work]), now=now)
     return {
         "day": day,
         "today": timezone.localtime(now, zone).date(),
@@ -169,12 +170,18 @@ def board_for(
     }
 
 
-def _lanes(technicians: list[Membership], lane_work: list[WorkOrder], *, now) -> list[dict]:
+def _lanes(
+    technicians: list[Membership],
+    lane_work: list[WorkOrder],
+    assignees: dict[int, list[int]],
+    *,
+    now,
+) -> list[dict]:
     by_member: dict[int, list[WorkOrder]] = {t.pk: [] for t in technicians}
     for wo in lane_work:
-        for assignment in wo.assignments.all():
-            if assignment.membership_id in by_member:
-                by_member[assignment.membership_id].append(wo)
+        for membership_id in assignees.get(wo.pk, ()):
+            if membership_id in by_member:
+                by_member[membership_id].append(wo)
     lanes = []
     for technician in technicians:
         profile = profile_of(technician)

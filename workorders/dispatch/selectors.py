@@ -345,17 +345,50 @@ def work_orders_unassigned(organization_id: int) -> Q:
     return Q(organization_id=organization_id, status__in=OPEN_STATUSES, assignments__isnull=True)
 
 
+# What a board card, a lane's load and the map read of a work order (and of its asset and
+# location): loading the descriptions and the rest was a third of the board's query time.
+BOARD_FIELDS = (
+    "organization_id",
+    "public_id",
+    "number",
+    "title",
+    "priority",
+    "status",
+    "version",
+    "required_skill",
+    "estimated_minutes",
+    "scheduled_start",
+    "scheduled_end",
+    "due_at",
+    "completed_at",
+    "created_at",
+    "updated_at",
+    "asset",
+    "asset__code",
+    "asset__latitude",
+    "asset__longitude",
+    "location",
+    "location__name",
+)
+
+
 def base_work_queryset(organization_id: int) -> QuerySet[WorkOrder]:
     return (
         WorkOrder.objects.filter(organization_id=organization_id)
         .select_related("asset", "location")
-        .prefetch_related(
-            Prefetch(
-                "assignments",
-                queryset=WorkOrderAssignment.objects.select_related("membership__user"),
-            )
-        )
+        .only(*BOARD_FIELDS)
     )
+
+
+def assignees_of(work_order_ids: list[int]) -> dict[int, list[int]]:
+    """Each work order's assigned memberships, in one query (a prefetch builds a queryset per
+    work order: most of the board's time in Django's prefetching)."""
+    found: dict[int, list[int]] = defaultdict(list)
+    for work_order_id, membership_id in WorkOrderAssignment.objects.filter(
+        work_order_id__in=work_order_ids
+    ).values_list("work_order_id", "membership_id"):
+        found[work_order_id].append(membership_id)
+    return found
 
 
 def distance_between(a: Point | None, b: Point | None) -> float | None:

@@ -24,7 +24,7 @@ from workorders.dispatch.board import (
     board_for,
     board_options,
 )
-from workorders.dispatch.board_cache import board_live_cached
+from workorders.dispatch.board_cache import board_live_cached, card_html
 from workorders.dispatch.selectors import local_datetime, org_zone, technicians_for
 from workorders.dispatch.services import OverrideRequired, dispatch_assign
 from workorders.dispatch.suggestions import suggestions_for
@@ -65,18 +65,29 @@ def board(request: HttpRequest) -> HttpResponse:
     def render_live() -> tuple[str, datetime]:
         context.update(board_for(membership=membership, filters=filters, day=day))
         context["can_plan"] = can_plan
+        for wo in context["queue"]:
+            wo.card = card_html(wo, can_plan=can_plan)
+        for lane in context["lanes"]:
+            for wo in lane["jobs"]:
+                wo.card = card_html(wo, can_plan=can_plan)
         html = render_to_string("dispatch/board.html#live", context, request)
         return mark_safe(html), context["as_of"]  # noqa: S308 - our own template's output
 
-    live_html, as_of = board_live_cached(
+    live = board_live_cached(
         organization_id=membership.organization_id,
         filters=filters,
         day=day,
         can_plan=can_plan,
         render=render_live,
     )
+    live_html, as_of = live.html, live.as_of
     if request.htmx and request.htmx.target == "board-live":
-        response = HttpResponse(live_html)
+        if live.refresh_after is not None and since is not None and as_of <= since:
+            # The client already shows this (stale) rendering: nothing to send but when to
+            # ask again.
+            response = HttpResponse(status=204)
+        else:
+            response = HttpResponse(live_html)
     else:
         if "sites" not in context:
             context.update(board_options(membership.organization_id))
@@ -89,9 +100,12 @@ def board(request: HttpRequest) -> HttpResponse:
             "can_plan": can_plan,
             "prev_day": day - timedelta(days=1),
             "next_day": day + timedelta(days=1),
+            "refresh_after_ms": _ms(live.refresh_after),
         }
         response = render(request, "dispatch/board.html", context)
     response["X-Board-As-Of"] = as_of.isoformat()
+    if live.refresh_after is not None:
+        response["X-Board-Refresh-After"] = str(_ms(live.refresh_after))
     # The fragment is shared by every viewer; what changed since this viewer's last look is
     # theirs, and board.js highlights it.
     response["X-Board-Changed"] = " ".join(ref for ref in changed if ref != "*")
@@ -168,6 +182,10 @@ def _planned(request: HttpRequest, work_order, technician_id: UUID) -> HttpRespo
         return trigger_client_event(response, "board:refresh")
     messages.success(request, text)
     return redirect("board")
+
+
+def _ms(seconds: float | None) -> int | None:
+    return None if seconds is None else max(1, round(seconds * 1000))
 
 
 def _uuid(raw: str, field: str) -> UUID:
