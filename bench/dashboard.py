@@ -11,7 +11,6 @@ whole Django stack, and prints median and p95 with the number of queries per req
 Target: p95 under 300 ms.
 """
 
-import argparse
 import os
 import sys
 import uuid
@@ -28,8 +27,7 @@ os.environ["API_RATE_PER_MINUTE"] = "100000000"
 from workorder_data import (  # noqa: E402 - the module beside this script
     NOW,
     SPAN,
-    ensure_database,
-    load,
+    bench_start,
     report,
     timed_get,
 )
@@ -118,38 +116,24 @@ def timed(client, url: str, n: int) -> tuple[list[tuple[float, float]], int]:
 
 
 def main() -> None:
-    print(f"machine: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} at start")
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--reload", action="store_true", help="drop and reload the database")
-    parser.add_argument("--requests", type=int, default=100)
-    args = parser.parse_args()
-    ensure_database(BASE, DB_NAME, args.reload)
-
-    import django
-
-    django.setup()
-    import logging
-
-    logging.disable(logging.WARNING)
-    from django.core.management import call_command
+    args, org = bench_start(
+        base=BASE,
+        db_name=DB_NAME,
+        default_requests=100,
+        n_work_orders=N_WORK_ORDERS,
+        n_assets=N_ASSETS,
+        n_technicians=N_TECHNICIANS,
+        role="supervisor",
+        with_schedule=True,
+        extra=_people_and_history,
+    )
     from django.test import Client
 
     from assets.models import Asset, AssetStatusChange
-    from fieldops.accounts.models import Membership, Organization, Role
+    from fieldops.accounts.models import Membership
     from fieldops.accounts.services import api_token_create
     from workorders.models import TimeEntry, WorkOrder
 
-    call_command("migrate", verbosity=0)
-    if not Organization.objects.filter(slug="bench").exists():
-        load(
-            n_work_orders=N_WORK_ORDERS,
-            n_assets=N_ASSETS,
-            n_technicians=N_TECHNICIANS,
-            role=Role.SUPERVISOR,
-            with_schedule=True,
-            extra=_people_and_history,
-        )
-    org = Organization.objects.get(slug="bench")
     print(
         f"data: {WorkOrder.objects.filter(organization=org).count():,} work orders "
         f"(+{WorkOrder.objects.exclude(organization=org).count():,} in another organisation), "

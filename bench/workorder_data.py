@@ -56,6 +56,52 @@ def ensure_database(base: str, db_name: str, reload: bool) -> None:
             conn.execute(f'CREATE DATABASE "{db_name}"')
 
 
+def bench_start(
+    *,
+    base: str,
+    db_name: str,
+    default_requests: int,
+    n_work_orders: int,
+    n_assets: int,
+    n_technicians: int,
+    role: str,
+    with_schedule: bool,
+    extra=None,
+):
+    """What a one-request-at-a-time bench does first: parse ``--reload``/``--requests``, make
+    the database, set Django up, migrate and load the data set once. Returns (args, org)."""
+    import argparse
+    import logging
+    import os
+
+    print(f"machine: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} at start")
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--reload", action="store_true", help="drop and reload the database")
+    parser.add_argument("--requests", type=int, default=default_requests)
+    args = parser.parse_args()
+    ensure_database(base, db_name, args.reload)
+
+    import django
+
+    django.setup()
+    logging.disable(logging.WARNING)
+    from django.core.management import call_command
+
+    from fieldops.accounts.models import Organization
+
+    call_command("migrate", verbosity=0)
+    if not Organization.objects.filter(slug="bench").exists():
+        load(
+            n_work_orders=n_work_orders,
+            n_assets=n_assets,
+            n_technicians=n_technicians,
+            role=role,
+            with_schedule=with_schedule,
+            extra=extra,
+        )
+    return args, Organization.objects.get(slug="bench")
+
+
 def pick(rng: random.Random, weights: dict[str, int]) -> str:
     return rng.choices(list(weights), weights=list(weights.values()))[0]
 

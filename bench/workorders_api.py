@@ -10,7 +10,6 @@ client and prints median and p95 of: the filtered list (50 a page), a deep curso
 a transition. Target: p95 under 50 ms for the list.
 """
 
-import argparse
 import os
 import sys
 import time
@@ -24,8 +23,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "fieldops.settings_test")
 os.environ["API_RATE_PER_MINUTE"] = "100000000"
 
 from workorder_data import (  # noqa: E402 - the module beside this script
-    ensure_database,
-    load,
+    bench_start,
     report,
     timed_get,
 )
@@ -61,36 +59,23 @@ def deep_cursor(client, url: str, pages: int) -> str:
 
 
 def main() -> None:
-    print(f"machine: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} at start")
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--reload", action="store_true", help="drop and reload the database")
-    parser.add_argument("--requests", type=int, default=300)
-    args = parser.parse_args()
-    ensure_database(BASE, DB_NAME, args.reload)
-
-    import django
-
-    django.setup()
-    import logging
-
-    logging.disable(logging.WARNING)
-    from django.core.management import call_command
+    args, org = bench_start(
+        base=BASE,
+        db_name=DB_NAME,
+        default_requests=300,
+        n_work_orders=N_WORK_ORDERS,
+        n_assets=N_ASSETS,
+        n_technicians=N_TECHNICIANS,
+        role="dispatcher",
+        with_schedule=False,
+        extra=None,
+    )
     from django.test import Client
 
-    from fieldops.accounts.models import Membership, Organization, Role
+    from fieldops.accounts.models import Membership
     from fieldops.accounts.services import api_token_create
     from workorders.models import WorkOrder
 
-    call_command("migrate", verbosity=0)
-    if not Organization.objects.filter(slug="bench").exists():
-        load(
-            n_work_orders=N_WORK_ORDERS,
-            n_assets=N_ASSETS,
-            n_technicians=N_TECHNICIANS,
-            role=Role.DISPATCHER,
-            with_schedule=False,
-        )
-    org = Organization.objects.get(slug="bench")
     open_p1p2 = WorkOrder.objects.filter(
         organization=org,
         status__in=["new", "assigned", "dispatched", "en_route", "in_progress", "on_hold"],
