@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
@@ -26,6 +27,7 @@ from django.utils import timezone
 
 from integrations.connectors.base import Connector, Page, RemoteRecord
 from integrations.connectors.errors import ConnectorError
+from integrations.connectors.readahead import read_ahead
 from integrations.models import (
     ACTIVE_RUN_STATUSES,
     Connection,
@@ -186,19 +188,22 @@ def sync_run_execute(*, run_id: int, connector: Connector | None = None) -> Sync
     connection = run.connection
     own_connector = connector is None
     connector = connector or connector_for(connection)
+    page_size = int(connection.settings.get("page_size", PAGE_SIZE))
+
+    def read(cursor: str | None) -> tuple[Page, list[_Row]]:
+        page = connector.list_page(run.entity, since=run.since, cursor=cursor, page_size=page_size)
+        return page, [_Row(record) for record in page.records]
+
     try:
-        cursor = checkpoint.cursor or None
-        while True:
-            page = connector.list_page(
-                run.entity,
-                since=run.since,
-                cursor=cursor,
-                page_size=int(connection.settings.get("page_size", PAGE_SIZE)),
-            )
-            _apply_page(run, checkpoint, page, [_Row(record) for record in page.records])
-            cursor = page.next_cursor
-            if not cursor:
-                break
+        with read_ahead(
+            read,
+            cursor=checkpoint.cursor or None,
+            next_cursor=lambda item: item[0].next_cursor,
+            # PostgreSQL writes in another process, SQLite in this one: nothing to overlap.
+            enabled=connections[router.db_for_write(ExternalReference)].vendor == "postgresql",
+        ) as pages:
+            for page, rows in pages:
+                _apply_page(run, checkpoint, page, rows)
         _complete(run, checkpoint)
     except ConnectorError as error:
         _fail_or_retry(run, error)
@@ -343,7 +348,9 @@ def _timestamp(moment: datetime | None) -> str | None:
     if moment is None:
         return None
     if moment.utcoffset():
-        moment = moment.astimezone(UTC)
+        # beyond year 9999 in UTC: left as it is, for PostgreSQL to refuse (as pgtime does)
+        with contextlib.suppress(OverflowError):
+            moment = moment.astimezone(UTC)
     return moment.isoformat()
 
 
