@@ -38,20 +38,82 @@ def work_orders_for(organization_id: int) -> QuerySet[WorkOrder]:
     )
 
 
-def work_order_get_for_member(membership: Membership, ref: str | UUID) -> WorkOrder:
-    """By number (WO-000123, or 123) or by id; another organisation's is a 404."""
-    queryset = work_orders_for(membership.organization_id)
+@dataclass(frozen=True, slots=True)
+class JobCard:
+    """What a job card on the technician's phone shows (and what its SLA badge is worked out
+    from). Plain and hashable: the page keys its rendered-card cache by it."""
+
+    number: int
+    title: str
+    priority: str
+    status: str
+    scheduled_start: datetime | None
+    due_at: datetime | None
+    completed_at: datetime | None
+    created_at: datetime
+    asset_code: str | None
+    asset_name: str | None
+    location_name: str | None
+
+    @property
+    def reference(self) -> str:
+        return f"WO-{self.number:06d}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
+    def get_priority_display(self) -> str:
+        return Priority(self.priority).label
+
+    def get_status_display(self) -> str:
+        return Status(self.status).label
+
+
+def technician_open_jobs(membership: Membership, *, limit: int = 200) -> list[JobCard]:
+    """The member's open work, planned or due soonest first: only the columns a card shows, as
+    plain rows (model instances and the assignee prefetch cost more than the page itself)."""
+    rows = (
+        WorkOrder.objects.filter(
+            organization_id=membership.organization_id,
+            assignments__membership=membership,
+            status__in=OPEN_STATUSES,
+        )
+        .order_by("scheduled_start", "due_at", "id")
+        .values_list(
+            "number",
+            "title",
+            "priority",
+            "status",
+            "scheduled_start",
+            "due_at",
+            "completed_at",
+            "created_at",
+            "asset__code",
+            "asset__name",
+            "location__name",
+        )[:limit]
+    )
+    return [JobCard(*row) for row in rows]
+
+
+def _by_ref(queryset: QuerySet[WorkOrder], ref: str | UUID) -> QuerySet[WorkOrder]:
+    """By number (WO-000123, or 123) or by id; anything else matches nothing."""
     text = str(ref).strip()
     match = REFERENCE.match(text)
     if match:
-        found = queryset.filter(number=int(match.group(1))).first()
-    elif text.isdigit():
-        found = queryset.filter(number=int(text)).first()
-    else:
-        try:
-            found = queryset.filter(public_id=UUID(text)).first()
-        except ValueError:
-            found = None
+        return queryset.filter(number=int(match.group(1)))
+    if text.isdigit():
+        return queryset.filter(number=int(text))
+    try:
+        return queryset.filter(public_id=UUID(text))
+    except ValueError:
+        return queryset.none()
+
+
+def work_order_get_for_member(membership: Membership, ref: str | UUID) -> WorkOrder:
+    """By number (WO-000123, or 123) or by id; another organisation's is a 404."""
+    found = _by_ref(work_orders_for(membership.organization_id), ref).first()
     if found is None:
         raise NotFound()
     return found
@@ -191,6 +253,141 @@ def work_order_out(work_order: WorkOrder, *, now: datetime | None = None) -> dic
         },
         "follow_up_of": work_order.follow_up_of.reference if work_order.follow_up_of else None,
     }
+
+
+# work_order_out's fields as columns, in WorkOrderOut's order (the API answer keeps it).
+_TIMES_AND_DETAILS = (
+    "response_due_at",
+    "onsite_due_at",
+    "due_at",
+    "scheduled_start",
+    "scheduled_end",
+    "estimated_minutes",
+    "required_skill",
+    "responded_at",
+    "started_at",
+    "completed_at",
+    "closed_at",
+    "resolution_notes",
+    "failure_code",
+    "cause",
+    "remedy",
+)
+_OUT_COLUMNS = (
+    "id",
+    "public_id",
+    "number",
+    "title",
+    "description",
+    "work_type",
+    "priority",
+    "status",
+    "asset__public_id",
+    "asset__code",
+    "asset__name",
+    "location__public_id",
+    "location__code",
+    "location__name",
+    *_TIMES_AND_DETAILS,
+    "follow_up_of__number",
+    "source",
+    "created_at",
+    "updated_at",
+    "version",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class _SlaFields:
+    due_at: datetime | None
+    completed_at: datetime | None
+    created_at: datetime
+    is_open: bool
+
+
+def work_orders_out(queryset: QuerySet[WorkOrder], *, now: datetime | None = None) -> list[dict]:
+    """work_order_out's shape for every row of ``queryset`` (in its order), built from plain
+    columns and one query for the assignees: no model instances, no prefetch machinery."""
+    return [out for _, out in _rows_out(queryset, now=now or timezone.now())]
+
+
+def work_orders_out_by_ids(
+    organization_id: int, ids: list[int], *, now: datetime | None = None
+) -> list[dict]:
+    """work_orders_out of the organisation's work orders ``ids``, in that order."""
+    queryset = WorkOrder.objects.filter(organization_id=organization_id, pk__in=ids)
+    found = dict(_rows_out(queryset, now=now or timezone.now()))
+    return [found[pk] for pk in ids if pk in found]
+
+
+def _rows_out(queryset: QuerySet[WorkOrder], *, now: datetime) -> list[tuple[int, dict]]:
+    rows = list(queryset.select_related(None).prefetch_related(None).values_list(*_OUT_COLUMNS))
+    if not rows:
+        return []
+    people: dict[int, list[dict]] = {row[0]: [] for row in rows}
+    assignees = (
+        WorkOrderAssignment.objects.filter(work_order_id__in=list(people))
+        .order_by("id")
+        .values_list(
+            "work_order_id",
+            "membership__public_id",
+            "membership__user__username",
+            "membership__user__first_name",
+            "membership__user__last_name",
+        )
+    )
+    for work_order_id, public_id, username, first_name, last_name in assignees:
+        name = f"{first_name} {last_name}".strip() or username
+        people[work_order_id].append({"id": public_id, "username": username, "name": name})
+    open_statuses = set(OPEN_STATUSES)
+    out = []
+    for row in rows:
+        (pk, public_id, number, title, description, work_type, priority, status) = row[:8]
+        asset_id, asset_code, asset_name, location_id, location_code, location_name = row[8:14]
+        details = dict(zip(_TIMES_AND_DETAILS, row[14:29], strict=True))
+        follow_up_of, source, created_at, updated_at, version = row[29:]
+        sla = _SlaFields(
+            details["due_at"], details["completed_at"], created_at, status in open_statuses
+        )
+        out.append(
+            (
+                pk,
+                {
+                    "id": public_id,
+                    "number": f"WO-{number:06d}",
+                    "title": title,
+                    "description": description,
+                    "work_type": work_type,
+                    "priority": priority,
+                    "status": status,
+                    "asset": None
+                    if asset_id is None
+                    else {"id": asset_id, "code": asset_code, "name": asset_name},
+                    "location": None
+                    if location_id is None
+                    else {"id": location_id, "code": location_code, "name": location_name},
+                    "assignees": people[pk],
+                    "sla_state": sla_state(sla, now=now),  # type: ignore[arg-type]
+                    **details,
+                    "follow_up_of": None if follow_up_of is None else f"WO-{follow_up_of:06d}",
+                    "source": source,
+                    "created_at": created_at,
+                    "updated_at": updated_at,
+                    "version": version,
+                },
+            )
+        )
+    return out
+
+
+def work_order_out_by_ref(membership: Membership, ref: str | UUID) -> dict:
+    """work_order_out of work_order_get_for_member's row, read as plain columns."""
+    found = work_orders_out(
+        _by_ref(WorkOrder.objects.filter(organization_id=membership.organization_id), ref)
+    )
+    if not found:
+        raise NotFound()
+    return found[0]
 
 
 def requests_for(organization_id: int) -> QuerySet[Request]:
