@@ -166,3 +166,35 @@ def test_my_work_runs_a_fixed_number_of_queries(as_member, dispatcher, technicia
             assert client.get("/my-work/").status_code == 200
         counts.append(len(queries))
     assert counts[0] == counts[1]
+
+
+def test_work_order_page_shows_only_my_own_running_clock(
+    as_member, dispatcher, technician, organization
+):
+    colleague = MembershipFactory(organization=organization, role="technician")
+    job = make_work_order(dispatcher, title="Shared job")
+    services.work_order_assign(
+        membership=dispatcher,
+        work_order=job,
+        technician_ids=[technician.public_id, colleague.public_id],
+        expected_version=None,
+    )
+    started = timezone.now() - timedelta(minutes=30)
+    entry, _ = services.time_entry_add(
+        membership=colleague, work_order=job, kind="work", started_at=started
+    )
+    mine_page = as_member(technician).get(f"/work-orders/{job.reference}/").content.decode()
+    assert "data-running-entry" not in mine_page
+    assert "Stop timer" not in mine_page
+    theirs_page = as_member(colleague).get(f"/work-orders/{job.reference}/").content.decode()
+    assert f'data-running-entry="{entry.public_id}"' in theirs_page
+    assert "Stop timer" in theirs_page
+
+
+def test_work_order_page_runs_a_fixed_number_of_queries(as_member, dispatcher, technician):
+    job = assign(make_work_order(dispatcher), technician, dispatcher)
+    client = as_member(technician)
+    client.get(f"/work-orders/{job.reference}/")
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(f"/work-orders/{job.reference}/").status_code == 200
+    assert len(queries) <= 14

@@ -46,14 +46,22 @@ def _membership(request: HttpRequest) -> Membership:
     return request.membership
 
 
-def detail_context(request: HttpRequest, work_order: WorkOrder) -> dict:
+def detail_context(request: HttpRequest, work_order: WorkOrder, *, reload: bool = True) -> dict:
+    """``reload=False`` when ``work_order`` was just read by work_order_get_for_member (a page
+    view); after an action it is read again, since the action may have changed it."""
     membership = _membership(request)
-    work_order = work_order_get_for_member(membership, work_order.public_id)
+    if reload:
+        work_order = work_order_get_for_member(membership, work_order.public_id)
     actions = [
         {"action": action, "to": target, "label": ACTION_LABELS[action]}
         for action, target in services.actions_for(work_order, membership)
     ]
-    running = work_order.time_entries.filter(technician=membership, ended_at__isnull=True).first()
+    time_entries = list(work_order.time_entries.select_related("technician__user"))
+    # the earliest of my clocks still running (time entries come in start order)
+    running = next(
+        (t for t in time_entries if t.technician_id == membership.pk and t.ended_at is None), None
+    )
+    assignments = work_order.assignments.all()  # prefetched with the work order
     return {
         "wo": work_order,
         "sla": sla_state(work_order, now=timezone.now()),
@@ -61,14 +69,14 @@ def detail_context(request: HttpRequest, work_order: WorkOrder) -> dict:
         "can_complete": any(a["action"] == "complete" for a in actions),
         # Rendered hidden, so a phone that starts the job offline can still complete it.
         "may_complete_later": work_order.status in ("assigned", "dispatched", "en_route", "on_hold")
-        and work_order.assignments.filter(membership=membership).exists(),
+        and any(a.membership_id == membership.pk for a in assignments),
         "can_cancel": any(a["action"] == "cancel" for a in actions),
         "checklist": [
             checklist_out(item) | {"item": item}
             for item in work_order.checklist.prefetch_related("answers", "photos")
         ],
         "notes": work_order.notes.select_related("author__user"),
-        "time_entries": work_order.time_entries.select_related("technician__user"),
+        "time_entries": time_entries,
         "running": running,
         "time_kinds": TimeKind.choices,
         "parts_used": work_order.parts_used.select_related("part"),
@@ -87,7 +95,7 @@ def detail_context(request: HttpRequest, work_order: WorkOrder) -> dict:
         )
         .select_related("user")
         .order_by("user__first_name", "user__username"),
-        "assigned_ids": {a.membership_id for a in work_order.assignments.all()},
+        "assigned_ids": {a.membership_id for a in assignments},
         "is_manager": membership.role in (Role.DISPATCHER, Role.SUPERVISOR, Role.ADMIN),
         "can_assign": membership.role in (Role.DISPATCHER, Role.ADMIN)
         and work_order.status in ("new", "assigned", "dispatched", "on_hold"),
@@ -102,7 +110,8 @@ def detail_context(request: HttpRequest, work_order: WorkOrder) -> dict:
 @login_required
 def work_order_detail(request: HttpRequest, number: str) -> HttpResponse:
     work_order = work_order_get_for_member(_membership(request), number)
-    return render(request, "workorders/detail.html", detail_context(request, work_order))
+    context = detail_context(request, work_order, reload=False)
+    return render(request, "workorders/detail.html", context)
 
 
 def _act(
