@@ -5,3 +5,12 @@ class KpisConfig(AppConfig):
     name = "workorders.kpis"
     label = "kpis"
     verbose_name = "Supervisor dashboards and KPIs"
+
+    def ready(self) -> None:
+        from fieldops.events import subscribe
+        from workorders.kpis.cache import kpis_generation_bump_for, kpis_generation_bump_for_many
+
+        # Every committed change the figures count makes the shared figures stale (a sync
+        # writes rows without per-row events: its end counts as one).
+        for pattern in ("workorder.*", "asset.status_changed", "sync.completed"):
+            subscribe(pattern, kpis_generation_bump_for, many=kpis_generation_bump_for_many)

@@ -2,9 +2,10 @@
 
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
-from django.db.models import Count, IntegerField, Max, OuterRef, Q, Subquery, Sum
-from django.db.models.functions import Coalesce
+from django.core.paginator import Paginator
+from django.db.models import Count, Max, Q, Sum
 
 from assets.models import Asset, Location
 from fieldops.accounts.models import Membership, Role
@@ -14,7 +15,7 @@ from workorders.maintenance.models import ConditionRule, Direction, RuleState
 from workorders.models import OPEN_STATUSES, Status, TimeEntry, WorkOrder, WorkType
 from workorders.models.children import TimeKind
 
-ASSET_LIMIT = 200
+ASSETS_PER_PAGE = 50
 ON_THE_JOB = (Status.EN_ROUTE, Status.IN_PROGRESS)
 
 
@@ -29,63 +30,123 @@ class AssetHealth:
     rules_near: list[str]
 
 
-def asset_health(
-    *, organization_id: int, time_zone: str, today: date, now: datetime, site: Location | None
-) -> list[AssetHealth]:
-    """Assets of the organisation (or one site's subtree), the ones with the most open work
-    first: open and overdue work, the last completed preventive work, failures and MTBF over the
-    last 365 days; condition rules near their limits. Four queries."""
-    work = WorkOrder.objects.filter(organization_id=organization_id, asset=OuterRef("pk"))
-    open_work = work.filter(status__in=OPEN_STATUSES).values("asset")
-    assets = Asset.objects.filter(organization_id=organization_id).select_related("location")
+# (asset id, open work, overdue, last completed preventive work)
+Ranked = tuple[int, int, int, datetime | None]
+
+
+def asset_ranking(*, organization_id: int, now: datetime, site: Location | None) -> list[Ranked]:
+    """Every asset of the organisation (or one site's subtree), the ones with the most open work
+    first, then the most overdue, then by code. Two queries: the assets, and one pass over the
+    open and completed preventive work grouped by asset (three correlated subqueries per asset
+    cost 85 ms for 2,000 assets)."""
+    assets = Asset.objects.filter(organization_id=organization_id)
     if site is not None:
         assets = assets.filter(location__path__startswith=site.path)
-    assets = assets.annotate(
-        open_work=Coalesce(
-            Subquery(open_work.annotate(n=Count("id")).values("n")[:1]),
-            0,
-            output_field=IntegerField(),
-        ),
-        overdue=Coalesce(
-            Subquery(open_work.filter(due_at__lt=now).annotate(n=Count("id")).values("n")[:1]),
-            0,
-            output_field=IntegerField(),
-        ),
-        last_pm=Subquery(
-            work.filter(work_type=WorkType.PREVENTIVE, completed_at__isnull=False)
-            .values("asset")
-            .annotate(last=Max("completed_at"))
-            .values("last")[:1]
-        ),
-    ).order_by("-open_work", "-overdue", "code")[:ASSET_LIMIT]
-    year = Scope(organization_id, time_zone, today - timedelta(days=364), today, site=site)
-    reliability = {r.asset_id: r for r in asset_reliability(year, now=now)}
-    near = rules_near_limit(organization_id)
+    open_q = Q(status__in=OPEN_STATUSES)
+    pm_q = Q(work_type=WorkType.PREVENTIVE, completed_at__isnull=False)
+    work = (
+        WorkOrder.objects.filter(organization_id=organization_id, asset__isnull=False)
+        .filter(open_q | pm_q)
+        .values("asset_id")
+        .annotate(
+            open_work=Count("id", filter=open_q),
+            overdue=Count("id", filter=open_q & Q(due_at__lt=now)),
+            last_pm=Max("completed_at", filter=pm_q),
+        )
+        .values_list("asset_id", "open_work", "overdue", "last_pm")
+    )
+    by_asset = {row[0]: row[1:] for row in work}
+    ranked = [
+        (asset_id, code, *by_asset.get(asset_id, (0, 0, None)))
+        for asset_id, code in assets.values_list("id", "code")
+    ]
+    ranked.sort(key=lambda row: (-row[2], -row[3], row[1]))
+    return [
+        (asset_id, open_work, overdue, last_pm)
+        for asset_id, _, open_work, overdue, last_pm in ranked
+    ]
+
+
+def asset_health(
+    *, organization_id: int, time_zone: str, now: datetime, ranked: list[Ranked]
+) -> list[AssetHealth]:
+    """The rows of `ranked` (a slice of `asset_ranking`) with their assets, failures and MTBF
+    over the last 365 days, and condition rules near their limits. Three queries."""
+    ids = [row[0] for row in ranked]
+    shown = ("public_id", "code", "name", "status", "location__name")
+    assets = Asset.objects.select_related("location").only(*shown).in_bulk(ids)
+    today = now.astimezone(ZoneInfo(time_zone)).date()
+    year = Scope(organization_id, time_zone, today - timedelta(days=364), today)
+    reliability = {r.asset_id: r for r in asset_reliability(year, now=now, asset_ids=ids)}
+    near = rules_near_limit(organization_id, asset_ids=ids)
     rows = []
-    for asset in assets:
-        found = reliability.get(asset.pk)
+    for asset_id, open_work, overdue, last_pm in ranked:
+        asset = assets.get(asset_id)
+        if asset is None:  # deleted since the ranking was computed
+            continue
+        found = reliability.get(asset_id)
         rows.append(
             AssetHealth(
                 asset,
-                asset.open_work,
-                asset.overdue,
-                asset.last_pm,
+                open_work,
+                overdue,
+                last_pm,
                 found.failures if found else 0,
                 found.mtbf_hours if found else None,
-                near.get(asset.pk, []),
+                near.get(asset_id, []),
             )
         )
     return rows
 
 
+@dataclass
+class AssetPage:
+    rows: list[AssetHealth]
+    number: int
+    num_pages: int
+    count: int
+    start_index: int
+    end_index: int
+
+    @property
+    def has_previous(self) -> bool:
+        return self.number > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.number < self.num_pages
+
+
+def asset_health_page(
+    *, organization_id: int, time_zone: str, now: datetime, site: Location | None, page: int
+) -> AssetPage:
+    """One page of the asset health list (past the last: the last). Five queries."""
+    ranked = asset_ranking(organization_id=organization_id, now=now, site=site)
+    found = Paginator(ranked, ASSETS_PER_PAGE).get_page(page)
+    rows = asset_health(
+        organization_id=organization_id,
+        time_zone=time_zone,
+        now=now,
+        ranked=list(found.object_list),
+    )
+    paginator = found.paginator
+    return AssetPage(
+        rows, found.number, paginator.num_pages, paginator.count, found.start_index(),
+        found.end_index(),
+    )  # fmt: skip
+
+
 NEAR_FRACTION = 0.1
 
 
-def rules_near_limit(organization_id: int) -> dict[int, list[str]]:
+def rules_near_limit(organization_id: int, *, asset_ids: list[int]) -> dict[int, list[str]]:
     """Asset id -> active condition rules that are firing, pending, or whose meter's last value
-    is within 10 % of the limit on the safe side. One query."""
+    is within 10 % of the limit on the safe side, for the given assets. One query."""
     rules = ConditionRule.objects.filter(
-        organization_id=organization_id, is_active=True, meter__last_value__isnull=False
+        organization_id=organization_id,
+        is_active=True,
+        meter__last_value__isnull=False,
+        meter__asset_id__in=asset_ids,
     ).select_related("meter")
     found: dict[int, list[str]] = {}
     for rule in rules:

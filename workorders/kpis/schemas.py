@@ -2,7 +2,7 @@ from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
-from ninja import Schema
+from ninja import Field, Schema
 
 
 class FigureOut(Schema):
@@ -37,6 +37,8 @@ class KpisOut(Schema):
     site: RefOut | None
     team: RefOut | None
     first_time_fix_days: int
-    generated_at: datetime
+    generated_at: datetime = Field(
+        description="When these figures were computed (they are shared for up to 30 s)."
+    )
     figures: list[FigureOut]
     tables: list[TableOut]

@@ -1,5 +1,5 @@
-"""The supervisor dashboard page, its live fragment and the CSV exports. Thin: parse the scope,
-call the dashboard selector, render."""
+"""The supervisor dashboard page, its live fragment, the asset health page and the CSV exports.
+Thin: parse the scope, take the shared figures (workorders/kpis/cache.py), render."""
 
 import csv
 from collections.abc import Callable
@@ -9,15 +9,23 @@ from typing import Any
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.http import urlencode
+from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET
 from django.views.decorators.vary import vary_on_headers
 
 from assets.models import Location
+from fieldops.accounts.models import Organization
 from workorders.dispatch.models import Crew
+from workorders.kpis import cache as kpis_cache
 from workorders.kpis import charts, overview, selectors
 from workorders.kpis.params import require_dashboard_reader, scope_for
 
+FILTERS = ("start", "end", "site", "team")
+# The figures' version the live board shows; equal versions mean equal figures.
+VERSION_HEADER = "X-Kpi-Version"
 GROUPS = (
     ("Open work", ("backlog", "overdue", "at_risk", "crew_weeks")),
     ("Service levels", ("sla_compliance", "response_time", "onsite_time", "resolution_time")),
@@ -74,7 +82,7 @@ def reader_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse
     return wrapper
 
 
-def _board(request: HttpRequest) -> selectors.Dashboard:
+def _board(request: HttpRequest) -> kpis_cache.Shared[selectors.Dashboard]:
     params = request.GET
     scope = scope_for(
         request.membership,
@@ -83,14 +91,11 @@ def _board(request: HttpRequest) -> selectors.Dashboard:
         site=params.get("site") or None,
         team=params.get("team") or None,
     )
-    return selectors.dashboard(scope)
+    return kpis_cache.dashboard_shared(scope)
 
 
-@require_GET
-@reader_view
-@vary_on_headers("HX-Request")
-def dashboard(request: HttpRequest) -> HttpResponse:
-    board = _board(request)
+def _board_html(found: kpis_cache.Shared[selectors.Dashboard], query: str) -> str:
+    board = found.value
     tables = board.tables
     context = {
         "board": board,
@@ -99,27 +104,51 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             (title, [(board.figures[key], _detail(board.figures[key])) for key in keys])
             for title, keys in GROUPS
         ],
-        "local_now": board.now.astimezone(board.scope.tz).strftime("%H:%M"),
+        "as_of": found.as_of,
+        "local_now": found.as_of.astimezone(board.scope.tz).strftime("%H:%M"),
+        "version": found.version,
+        # Figures a change has not reached yet: the board asks again once they can be redone.
+        "retry_seconds": kpis_cache.SETTLE_SECONDS + 1 if found.stale else None,
         "tables": tables,
         "trend_svg": charts.trend(tables["per_day"].rows),
         "backlog_svg": charts.stacked_bars(tables["backlog"].rows),
         "age_svg": charts.histogram(tables["backlog_age"].rows),
-        "query": request.GET.urlencode(),
+        "query": query,
     }
+    # No request: the fragment holds nothing personal (no CSRF token, no user), so one rendering
+    # serves every reader of the same figures.
+    return render_to_string("kpis/dashboard.html#board", context)
+
+
+@require_GET
+@reader_view
+@vary_on_headers("HX-Request", VERSION_HEADER)
+def dashboard(request: HttpRequest) -> HttpResponse:
+    found = _board(request)
+    if request.htmx and not found.stale and request.headers.get(VERSION_HEADER) == found.version:
+        # The live refresh of figures that did not move: htmx swaps nothing on a 204, and the
+        # reader's open "Definition" panels stay open.
+        return HttpResponse(status=204)
+    # Only the filters: the fragment's links carry them, and other parameters must not make
+    # the shared rendering's key (one per reader's stray parameter) or its links.
+    query = urlencode([(name, request.GET[name]) for name in FILTERS if request.GET.get(name)])
+    board_html = kpis_cache.rendered(found, variant=query, render=lambda: _board_html(found, query))
     if request.htmx:
-        return render(request, "kpis/dashboard.html#board", context)
+        return HttpResponse(board_html)
     org = request.membership.organization_id
-    context["sites"] = Location.objects.filter(organization_id=org, depth__lte=1).order_by("path")[
-        :300
-    ]
-    context["teams"] = Crew.objects.filter(organization_id=org).order_by("name")[:100]
+    context = {
+        "scope": found.value.scope,
+        "board_html": mark_safe(board_html),  # noqa: S308 - our own template's output
+        "sites": Location.objects.filter(organization_id=org, depth__lte=1).order_by("path")[:300],
+        "teams": Crew.objects.filter(organization_id=org).order_by("name")[:100],
+    }
     return render(request, "kpis/dashboard.html", context)
 
 
 @require_GET
 @reader_view
 def export(request: HttpRequest, table: str) -> HttpResponse:
-    board = _board(request)
+    board = _board(request).value
     if table not in board.tables:
         raise Http404()
     found = board.tables[table]
@@ -145,33 +174,67 @@ def assets_view(request: HttpRequest) -> HttpResponse:
     membership = request.membership
     organization = membership.organization
     scope = scope_for(membership, site=request.GET.get("site") or None)
-    now = timezone.now()
-    rows = overview.asset_health(
+    if request.GET.get("format") == "csv":
+        return _assets_csv(organization, scope.site)
+    found = kpis_cache.asset_health_shared(
         organization_id=organization.pk,
         time_zone=organization.time_zone,
-        today=now.astimezone(scope.tz).date(),
-        now=now,
         site=scope.site,
+        page=_page_number(request.GET.get("page")),
     )
-    if request.GET.get("format") == "csv":
-        return _csv(
-            "asset-health",
-            ["Asset", "Name", "Location", "Status", "Open work", "Overdue", "Last PM",
-             "Failures (365 d)", "MTBF h", "Condition rules near limit"],
-            [
-                [r.asset.code, r.asset.name, r.asset.location.name if r.asset.location else "",
-                 r.asset.get_status_display(), r.open_work, r.overdue,
-                 r.last_pm.isoformat() if r.last_pm else "", r.failures, r.mtbf_hours,
-                 "; ".join(r.rules_near)]
-                for r in rows
-            ],
-        )  # fmt: skip
+    context = {
+        "page": found.value,
+        "as_of": found.as_of,
+        "local_as_of": found.as_of.astimezone(scope.tz).strftime("%H:%M"),
+        "scope": scope,
+    }
+    table_html = kpis_cache.rendered(
+        found,
+        variant=scope.site.public_id.hex if scope.site else "",
+        render=lambda: render_to_string("kpis/assets.html#table", context),
+    )
     sites = Location.objects.filter(organization_id=organization.pk, depth__lte=1)
-    return render(
-        request,
-        "kpis/assets.html",
-        {"rows": rows, "scope": scope, "sites": sites.order_by("path")[:300], "section": "assets"},
-    )
+    context |= {
+        "table_html": mark_safe(table_html),  # noqa: S308 - our own template's output
+        "sites": sites.order_by("path")[:300],
+        "section": "assets",
+    }
+    return render(request, "kpis/assets.html", context)
+
+
+def _page_number(value: str | None) -> int:
+    try:
+        return max(int(value or 1), 1)
+    except ValueError:
+        return 1
+
+
+def _assets_csv(organization: Organization, site: Location | None) -> HttpResponse:
+    """Every asset, a thousand at a time (bounded IN lists); rare, so not shared."""
+    now = timezone.now()
+    ranked = overview.asset_ranking(organization_id=organization.pk, now=now, site=site)
+    rows = [
+        row
+        for at in range(0, len(ranked), 1000)
+        for row in overview.asset_health(
+            organization_id=organization.pk,
+            time_zone=organization.time_zone,
+            now=now,
+            ranked=ranked[at : at + 1000],
+        )
+    ]
+    return _csv(
+        "asset-health",
+        ["Asset", "Name", "Location", "Status", "Open work", "Overdue", "Last PM",
+         "Failures (365 d)", "MTBF h", "Condition rules near limit"],
+        [
+            [r.asset.code, r.asset.name, r.asset.location.name if r.asset.location else "",
+             r.asset.get_status_display(), r.open_work, r.overdue,
+             r.last_pm.isoformat() if r.last_pm else "", r.failures, r.mtbf_hours,
+             "; ".join(r.rules_near)]
+            for r in rows
+        ],
+    )  # fmt: skip
 
 
 @require_GET

@@ -1,0 +1,149 @@
+"""One computation of the supervisors' figures serves every reader of the organisation who asks
+for the same filters, for a short time.
+
+Twenty supervisors watching one organisation's dashboard used to compute its eleven aggregates
+twenty times. A value is kept under a key holding everything it depends on (organisation, time
+zone, period, site, team, ...) together with the moment it was computed (the "as of" the pages
+and the API show) and the organisation's KPI generation at that moment. The generation is a
+random token replaced after every committed work-order or asset status change, so:
+
+- nothing changed: the value is served until it is ``FRESH_SECONDS`` old (clock-driven figures
+  such as overdue, and writes that publish no event, are at most that late);
+- something changed: the value is recomputed at the next request once it is ``SETTLE_SECONDS``
+  old, so a busy organisation costs one computation per key per ``SETTLE_SECONDS`` at most.
+
+Single flight: the request that takes the key's lock (``cache.add``) computes; the others serve
+the previous value, marked stale. Without a previous value they compute too rather than wait:
+sync views share one thread per ASGI process, so sleeping would stall every other request."""
+
+import hashlib
+import logging
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Generic, TypeVar
+
+from django.core.cache import cache
+from django.utils import timezone
+
+from assets.models import Location
+from fieldops.events import Event
+from workorders.kpis import overview, selectors
+
+logger = logging.getLogger("fieldops.kpis")
+
+FRESH_SECONDS = 30
+SETTLE_SECONDS = 10
+KEEP_SECONDS = 300  # how long a value stays to be served stale while another request computes
+LOCK_SECONDS = 30  # longer than any computation; a crashed computer frees the key after it
+_GENERATION = "kpis:generation:{}"
+# In every value's key: bump it when the cached shapes change, so that a deploy never reads
+# the previous release's pickles.
+_FORMAT = 1
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Shared(Generic[T]):
+    value: T
+    as_of: datetime
+    version: str  # unique per computation: equal versions mean equal figures
+    stale: bool  # a change may have happened since `as_of` that the value does not show yet
+
+
+def kpis_generation_bump(organization_id: int) -> None:
+    """Mark the organisation's shared figures stale. A random token, never a counter (one could
+    repeat after an eviction). Runs after commit: a cache outage is logged, not raised — the
+    figures still move on after ``FRESH_SECONDS``."""
+    try:
+        cache.set(_GENERATION.format(organization_id), uuid.uuid4().hex, timeout=None)
+    except Exception:
+        logger.warning("Could not mark organisation %s's KPIs stale", organization_id)
+
+
+def kpis_generation_bump_for(event: Event) -> None:
+    kpis_generation_bump(event.organization_id)
+
+
+def kpis_generation_bump_for_many(events: list[Event]) -> None:
+    for organization_id in {event.organization_id for event in events}:
+        kpis_generation_bump(organization_id)
+
+
+def shared(*, organization_id: int, key: str, compute: Callable[[datetime], T]) -> Shared[T]:
+    """The value of ``compute(now)`` for ``key`` (which must name everything the value depends
+    on except the organisation, added here), computed at most once per key while fresh."""
+    entry_key = f"kpis:v{_FORMAT}:{organization_id}:{key}"
+    generation_key = _GENERATION.format(organization_id)
+    try:
+        found = cache.get_many([entry_key, generation_key])
+    except Exception:
+        logger.warning("KPI cache unavailable; computing %s", entry_key)
+        now = timezone.now()
+        return Shared(compute(now), now, uuid.uuid4().hex, stale=False)
+    generation = found.get(generation_key, "")
+    entry = found.get(entry_key)
+    now = timezone.now()
+    if entry is not None:
+        value, as_of, entry_generation, version = entry
+        current = entry_generation == generation
+        age = now - as_of
+        if age < timedelta(seconds=SETTLE_SECONDS) or (
+            current and age < timedelta(seconds=FRESH_SECONDS)
+        ):
+            return Shared(value, as_of, version, stale=not current)
+    lock_key = entry_key + ":lock"
+    locked = cache.add(lock_key, 1, LOCK_SECONDS)
+    if not locked and entry is not None:
+        return Shared(value, as_of, version, stale=True)
+    try:
+        fresh = Shared(compute(now), now, uuid.uuid4().hex, stale=False)
+        # The generation read before computing: a change committed meanwhile makes it stale.
+        cache.set(entry_key, (fresh.value, now, generation, fresh.version), KEEP_SECONDS)
+    finally:
+        if locked:
+            cache.delete(lock_key)
+    return fresh
+
+
+def rendered(shared_value: Shared[Any], *, variant: str, render: Callable[[], str]) -> str:
+    """HTML drawn from one computation, rendered once per ``variant`` (what else the HTML
+    depends on: the request's query string, ...) and shared like the value."""
+    digest = hashlib.sha256(f"{shared_value.version}|{shared_value.stale}|{variant}".encode())
+    key = "kpis:html:" + digest.hexdigest()
+    html = cache.get(key)
+    if html is None:
+        html = render()
+        cache.set(key, html, KEEP_SECONDS)
+    return html
+
+
+def dashboard_shared(scope: selectors.Scope) -> Shared[selectors.Dashboard]:
+    """The dashboard of `scope`, shared by every reader asking for the same scope."""
+    site = scope.site.pk if scope.site else "-"
+    team = scope.team.pk if scope.team else "-"
+    key = f"dashboard:{scope.time_zone}:{scope.start}:{scope.end}:{site}:{team}:{scope.ftf_days}"
+
+    def compute(now: datetime) -> tuple:
+        # Not the Dashboard: its scope holds model rows, and the caller has its own.
+        board = selectors.dashboard(scope, now=now)
+        return board.figures, board.tables
+
+    found = shared(organization_id=scope.organization_id, key=key, compute=compute)
+    figures, tables = found.value
+    board = selectors.Dashboard(scope=scope, now=found.as_of, figures=figures, tables=tables)
+    return Shared(board, found.as_of, found.version, found.stale)
+
+
+def asset_health_shared(
+    *, organization_id: int, time_zone: str, site: Location | None, page: int
+) -> Shared[overview.AssetPage]:
+    """One page of the asset health list, shared by the organisation's readers."""
+    return shared(
+        organization_id=organization_id,
+        key=f"asset-health:{time_zone}:{site.pk if site else '-'}:{page}",
+        compute=lambda now: overview.asset_health_page(
+            organization_id=organization_id, time_zone=time_zone, now=now, site=site, page=page
+        ),
+    )
