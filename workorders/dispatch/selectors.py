@@ -6,7 +6,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Count, Prefetch, Q, QuerySet
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
@@ -302,23 +302,30 @@ def loads_for(
 ) -> dict[int, Load]:
     """Open jobs per technician, and those planned across ``window``: one query."""
     loads: dict[int, Load] = defaultdict(Load)
-    rows = (
-        WorkOrderAssignment.objects.filter(
-            membership__in=[t.pk for t in technicians],
-            work_order__status__in=OPEN_STATUSES,
-        )
-        .exclude(work_order_id=exclude)
-        .values_list(
-            "membership_id",
-            "work_order__number",
-            "work_order__scheduled_start",
-            "work_order__scheduled_end",
-        )
+    open_assignments = WorkOrderAssignment.objects.filter(
+        membership__in=[t.pk for t in technicians],
+        work_order__status__in=OPEN_STATUSES,
+    ).exclude(work_order_id=exclude)
+    if not (window and window.planned):
+        # Only the counts: the database counts them rather than sending every job's row.
+        for membership_id, count in (
+            open_assignments.order_by()
+            .values("membership_id")
+            .annotate(n=Count("id"))
+            .values_list("membership_id", "n")
+        ):
+            loads[membership_id].open_jobs = count
+        return loads
+    rows = open_assignments.values_list(
+        "membership_id",
+        "work_order__number",
+        "work_order__scheduled_start",
+        "work_order__scheduled_end",
     )
     for membership_id, number, start, end in rows:
         load = loads[membership_id]
         load.open_jobs += 1
-        if window and window.planned and start and start < window.end:
+        if start and start < window.end:
             finish = end or start + timedelta(minutes=DEFAULT_JOB_MINUTES)
             if finish > window.start:
                 load.clashes.append(f"WO-{number:06d}")
