@@ -50,7 +50,7 @@ from workorders.selectors import (
     request_get_for_member,
     requests_for,
     work_order_get_for_member,
-    work_order_out,
+    work_order_handle_for_member,
     work_order_out_by_ref,
     work_order_search,
     work_orders_out_by_ids,
@@ -87,7 +87,7 @@ def _as_json(body: dict) -> HttpResponse:
 
 
 def _fresh(membership: Membership, work_order: WorkOrder) -> dict:
-    return work_order_out(work_order_get_for_member(membership, work_order.public_id))
+    return work_order_out_by_ref(membership, work_order.public_id)
 
 
 class _ShowCurrentOnConflict:
@@ -192,7 +192,7 @@ def work_order_update(request: HttpRequest, ref: str, payload: WorkOrderPatch) -
 )
 def work_order_transition(request: HttpRequest, ref: str, payload: TransitionIn) -> dict:
     membership: Membership = request.auth
-    work_order = work_order_get_for_member(membership, ref)
+    work_order = work_order_handle_for_member(membership, ref)  # the service locks and reads it
     resolution = services.Resolution(
         resolution_notes=payload.resolution_notes,
         failure_code=payload.failure_code,

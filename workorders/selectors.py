@@ -119,6 +119,16 @@ def work_order_get_for_member(membership: Membership, ref: str | UUID) -> WorkOr
     return found
 
 
+def work_order_handle_for_member(membership: Membership, ref: str | UUID) -> WorkOrder:
+    """Like work_order_get_for_member, with only its ids loaded (other fields load on first
+    use): for services that lock the row and read it afresh themselves."""
+    queryset = WorkOrder.objects.filter(organization_id=membership.organization_id)
+    found = _by_ref(queryset.only("id", "public_id", "organization_id", "number"), ref).first()
+    if found is None:
+        raise NotFound()
+    return found
+
+
 @dataclass
 class WorkOrderFilters:
     status: str | None = None

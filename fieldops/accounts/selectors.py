@@ -21,11 +21,16 @@ def memberships_for_user(user) -> QuerySet[Membership]:
 def membership_for_session(user, organization_id: int | None) -> Membership | None:
     """The membership a signed-in browser acts as: the chosen organisation, else the first."""
     memberships = memberships_for_user(user)
+    chosen = None
     if organization_id is not None:
         chosen = memberships.filter(organization_id=organization_id).first()
-        if chosen is not None:
-            return chosen
-    return memberships.first()
+    if chosen is None:
+        chosen = memberships.first()
+    if chosen is not None:
+        # The signed-in user is this membership's user: saves reading it again for the names
+        # that notes, history and answers show.
+        chosen.user = user
+    return chosen
 
 
 def api_tokens_for_user(user) -> QuerySet[ApiToken]:
