@@ -10,7 +10,7 @@ from typing import Any, ClassVar
 
 from integrations.connectors.errors import Unsupported
 from integrations.connectors.http import HttpClient
-from integrations.unified import UnifiedRecord
+from integrations.unified import UnifiedRecord, list_adapter
 
 
 @dataclass(frozen=True)
@@ -51,6 +51,25 @@ def map_rows(
                 FailedRecord(str(key(row)), raw(row), f"{type(error).__name__}: {str(error)[:300]}")
             )
     return records, failures
+
+
+def map_page(
+    rows: list[dict[str, Any]],
+    fields: Callable[[dict[str, Any]], dict[str, Any]],
+    schema: type[UnifiedRecord],
+    *,
+    key: Callable[[dict[str, Any]], Any],
+    raw: Callable[[dict[str, Any]], dict[str, Any]] = lambda row: row,
+) -> tuple[list[RemoteRecord], list[FailedRecord]]:
+    """``map_rows`` for a mapping in two steps: ``fields`` (a remote row to the schema's fields)
+    per row, then one validation of the whole page by ``schema``. A page with a bad row is
+    mapped again row by row, so what fails, and how it is described, is what map_rows says."""
+    try:
+        values = [fields(row) for row in rows]
+        unified = list_adapter(schema).validate_python(values)
+    except (KeyError, TypeError, ValueError):  # pydantic errors are ValueErrors
+        return map_rows(rows, lambda row: schema(**fields(row)), key=key, raw=raw)
+    return [RemoteRecord(u, raw(row)) for u, row in zip(unified, rows, strict=True)], []
 
 
 class Connector(ABC):

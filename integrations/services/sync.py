@@ -44,7 +44,7 @@ from integrations.services.connections import (
     connection_set_status,
     status_for_error,
 )
-from integrations.unified import to_json
+from integrations.unified import to_json, to_json_many
 
 logger = logging.getLogger("integrations.sync")
 
@@ -192,7 +192,8 @@ def sync_run_execute(*, run_id: int, connector: Connector | None = None) -> Sync
 
     def read(cursor: str | None) -> tuple[Page, list[_Row]]:
         page = connector.list_page(run.entity, since=run.since, cursor=cursor, page_size=page_size)
-        return page, [_Row(record) for record in page.records]
+        unified = to_json_many([record.unified for record in page.records])
+        return page, [_Row(r, u) for r, u in zip(page.records, unified, strict=True)]
 
     try:
         with read_ahead(
@@ -333,10 +334,10 @@ class _Row:
 
     __slots__ = ("digest", "raw_json", "record", "remote_id", "unified", "unified_json")
 
-    def __init__(self, record: RemoteRecord):
+    def __init__(self, record: RemoteRecord, unified: dict[str, Any] | None = None):
         self.record = record
         self.remote_id = record.unified.remote_id
-        self.unified = to_json(record.unified)
+        self.unified = to_json(record.unified) if unified is None else unified
         self.unified_json = canonical_json(self.unified)
         self.digest = hashlib.sha256(self.unified_json.encode()).hexdigest()
         self.raw_json = raw_json(record.raw)

@@ -75,43 +75,51 @@ def _status_from_system_status(status_text: str, phase: str | None) -> str:
 
 
 def work_order_from_remote(raw: dict[str, Any]) -> unified.WorkOrder:
+    return unified.WorkOrder(**work_order_fields(raw))
+
+
+def work_order_fields(raw: dict[str, Any]) -> dict[str, Any]:
     status_text = raw.get("SystemStatusText") or ""
-    return unified.WorkOrder(
-        remote_id=raw["MaintenanceOrder"],
-        remote_updated_at=parse_datetime(raw.get("LastChangeDateTime")),
-        is_deleted="DLFL" in status_text.split(),
-        number=raw["MaintenanceOrder"],
-        title=raw.get("MaintenanceOrderDesc") or raw["MaintenanceOrder"],
-        order_type=ORDER_TYPES.get(raw.get("MaintenanceOrderType") or "", "corrective"),
-        status=_status_from_system_status(status_text, raw.get("MaintOrdProcessPhaseCode")),
-        remote_status=status_text or None,
-        priority=PRIORITIES.get(raw.get("MaintPriority") or ""),
-        asset_remote_id=text(raw.get("Equipment")),
-        location_remote_id=text(raw.get("FunctionalLocation")),
-        scheduled_start=parse_datetime(raw.get("MaintOrdBasicStartDateTime")),
-        scheduled_end=parse_datetime(raw.get("MaintOrdBasicEndDateTime")),
-    )
+    return {
+        "remote_id": raw["MaintenanceOrder"],
+        "remote_updated_at": parse_datetime(raw.get("LastChangeDateTime")),
+        "is_deleted": "DLFL" in status_text.split(),
+        "number": raw["MaintenanceOrder"],
+        "title": raw.get("MaintenanceOrderDesc") or raw["MaintenanceOrder"],
+        "order_type": ORDER_TYPES.get(raw.get("MaintenanceOrderType") or "", "corrective"),
+        "status": _status_from_system_status(status_text, raw.get("MaintOrdProcessPhaseCode")),
+        "remote_status": status_text or None,
+        "priority": PRIORITIES.get(raw.get("MaintPriority") or ""),
+        "asset_remote_id": text(raw.get("Equipment")),
+        "location_remote_id": text(raw.get("FunctionalLocation")),
+        "scheduled_start": parse_datetime(raw.get("MaintOrdBasicStartDateTime")),
+        "scheduled_end": parse_datetime(raw.get("MaintOrdBasicEndDateTime")),
+    }
 
 
 def asset_from_remote(raw: dict[str, Any]) -> unified.Asset:
+    return unified.Asset(**asset_fields(raw))
+
+
+def asset_fields(raw: dict[str, Any]) -> dict[str, Any]:
     deleted = bool(raw.get("EquipmentIsMarkedForDeletion"))
-    return unified.Asset(
-        remote_id=raw["Equipment"],
-        remote_updated_at=parse_datetime(raw.get("LastChangeDateTime")),
-        is_deleted=deleted,
-        code=raw["Equipment"],
-        name=raw.get("EquipmentName") or raw["Equipment"],
-        asset_type=text(raw.get("TechnicalObjectType")) or text(raw.get("EquipmentCategory")),
-        status="retired"
+    return {
+        "remote_id": raw["Equipment"],
+        "remote_updated_at": parse_datetime(raw.get("LastChangeDateTime")),
+        "is_deleted": deleted,
+        "code": raw["Equipment"],
+        "name": raw.get("EquipmentName") or raw["Equipment"],
+        "asset_type": text(raw.get("TechnicalObjectType")) or text(raw.get("EquipmentCategory")),
+        "status": "retired"
         if deleted
         else ("operating" if raw.get("EquipmentIsAvailable", True) else "down"),
-        location_remote_id=text(raw.get("FunctionalLocation")),
-        parent_remote_id=text(raw.get("SuperordinateEquipment")),
-        serial_number=text(raw.get("ManufacturerSerialNumber")),
-        manufacturer=text(raw.get("AssetManufacturerName")),
-        model=text(raw.get("ManufacturerPartTypeName")),
-        install_date=parse_date(raw.get("OperationStartDate")),
-    )
+        "location_remote_id": text(raw.get("FunctionalLocation")),
+        "parent_remote_id": text(raw.get("SuperordinateEquipment")),
+        "serial_number": text(raw.get("ManufacturerSerialNumber")),
+        "manufacturer": text(raw.get("AssetManufacturerName")),
+        "model": text(raw.get("ManufacturerPartTypeName")),
+        "install_date": parse_date(raw.get("OperationStartDate")),
+    }
 
 
 def asset_to_remote(asset: unified.Asset) -> dict[str, Any]:
@@ -129,6 +137,10 @@ def asset_to_remote(asset: unified.Asset) -> dict[str, Any]:
 
 
 def purchase_order_from_remote(raw: dict[str, Any]) -> unified.PurchaseOrder:
+    return unified.PurchaseOrder(**purchase_order_fields(raw))
+
+
+def purchase_order_fields(raw: dict[str, Any]) -> dict[str, Any]:
     items = (raw.get("to_PurchaseOrderItem") or {}).get("results") or []
     live = [item for item in items if not item.get("PurchasingDocumentDeletionCode")]
     delivered = [bool(item.get("IsCompletelyDelivered")) for item in live]
@@ -148,17 +160,17 @@ def purchase_order_from_remote(raw: dict[str, Any]) -> unified.PurchaseOrder:
         ),
         Decimal(0),
     )
-    return unified.PurchaseOrder(
-        remote_id=raw["PurchaseOrder"],
-        remote_updated_at=parse_datetime(raw.get("LastChangeDateTime")),
-        number=raw["PurchaseOrder"],
-        vendor_remote_id=text(raw.get("Supplier")),
-        status=status,
-        remote_status=text(raw.get("PurchasingProcessingStatus")),
-        order_date=parse_date(raw.get("PurchaseOrderDate")),
-        currency=text(raw.get("DocumentCurrency")),
-        total_amount=total.quantize(Decimal("0.01")),
-        lines=[
+    return {
+        "remote_id": raw["PurchaseOrder"],
+        "remote_updated_at": parse_datetime(raw.get("LastChangeDateTime")),
+        "number": raw["PurchaseOrder"],
+        "vendor_remote_id": text(raw.get("Supplier")),
+        "status": status,
+        "remote_status": text(raw.get("PurchasingProcessingStatus")),
+        "order_date": parse_date(raw.get("PurchaseOrderDate")),
+        "currency": text(raw.get("DocumentCurrency")),
+        "total_amount": total.quantize(Decimal("0.01")),
+        "lines": [
             unified.PurchaseOrderLine(
                 line_number=item["PurchaseOrderItem"],
                 part_remote_id=text(item.get("Material")),
@@ -170,4 +182,4 @@ def purchase_order_from_remote(raw: dict[str, Any]) -> unified.PurchaseOrder:
             )
             for item in live
         ],
-    )
+    }
