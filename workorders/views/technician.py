@@ -18,9 +18,9 @@ from workorders.services.sla import sla_state
 
 # Rendered cards kept per process. A card is a pure function of its key (every value it shows,
 # its SLA badge, the time zone its dates are shown in and the URL prefix of its link), so an
-# entry never goes stale: a changed job is a new key and the old entry ages out. 100
-# technicians with a few hundred open jobs each fit; a card is about 500 bytes.
-CARD_CACHE_SIZE = 50_000
+# entry never goes stale: a changed job is a new key and the old entry ages out. About 2 KB an
+# entry (key and HTML), so ~20 MB at most: 50 technicians' 200 cards each per process.
+CARD_CACHE_SIZE = 10_000
 ACTIVE_STATUSES = ("en_route", "in_progress", "on_hold")
 
 
