@@ -1,11 +1,13 @@
 """One computation of the supervisors' figures serves every reader of the organisation who asks
 for the same filters, for a short time.
 
-Twenty supervisors watching one organisation's dashboard used to compute its eleven aggregates
-twenty times. A value is kept under a key holding everything it depends on (organisation, time
-zone, period, site, team, ...) together with the moment it was computed (the "as of" the pages
-and the API show) and the organisation's KPI generation at that moment. The generation is a
-random token replaced after every committed work-order or asset status change, so:
+Twenty supervisors watching one organisation's dashboard used to run its aggregate queries
+twenty times (~160 ms each on 20,000 work orders). A value is kept under a key holding
+everything it depends on (organisation, time zone, period, site, team, ...) together with the
+moment it was computed (the "as of" the pages and the API show) and the organisation's KPI
+generation at that moment. The generation is a
+random token replaced after every committed work-order event, asset status change or finished
+sync (subscribed in apps.py), so:
 
 - nothing changed: the value is served until it is ``FRESH_SECONDS`` old (clock-driven figures
   such as overdue, and writes that publish no event, are at most that late);
@@ -112,7 +114,11 @@ def rendered(shared_value: Shared[Any], *, variant: str, render: Callable[[], st
     depends on: the request's query string, ...) and shared like the value."""
     digest = hashlib.sha256(f"{shared_value.version}|{shared_value.stale}|{variant}".encode())
     key = "kpis:html:" + digest.hexdigest()
-    html = cache.get(key)
+    try:
+        html = cache.get(key)
+    except Exception:
+        logger.warning("KPI cache unavailable; rendering %s", key)
+        return render()
     if html is None:
         html = render()
         cache.set(key, html, KEEP_SECONDS)
