@@ -72,6 +72,22 @@ def unified_id(connection: Connection, entity: str, remote_id: str) -> uuid.UUID
     return uuid.uuid5(connection.public_id, f"{entity}/{remote_id}")
 
 
+def _unified_id_texts(connection: Connection, entity: str, remote_ids: list[str]) -> list[str]:
+    """``str(unified_id(...))`` of each, for COPY: uuid5's own algorithm (RFC 4122: SHA-1 of
+    namespace and name, version and variant bits set) without building a UUID object only to
+    turn it back into text, a third of the time."""
+    namespace = connection.public_id.bytes
+    texts = []
+    for remote_id in remote_ids:
+        name = namespace + f"{entity}/{remote_id}".encode()
+        digest = bytearray(hashlib.sha1(name, usedforsecurity=False).digest())
+        digest[6] = (digest[6] & 0x0F) | 0x50
+        digest[8] = (digest[8] & 0x3F) | 0x80
+        h = digest[:16].hex()
+        texts.append(f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}")
+    return texts
+
+
 _CANONICAL = (
     orjson.OPT_SORT_KEYS
     | orjson.OPT_PASSTHROUGH_DATETIME
@@ -474,7 +490,7 @@ class _PostgresWriter(_OrmWriter):
                 [ref_table, len(rows)],
             )
             ids = [pk for (pk,) in cursor.fetchall()]
-            public_ids = [unified_id(connection, run.entity, row.remote_id) for row in rows]
+            public_ids = _unified_id_texts(connection, run.entity, [r.remote_id for r in rows])
             # Timestamps go in as text: the datetime dumper registered for every connection
             # (UTC conversion, fieldops.web.pgtime) is Python and cost more than the rest of the
             # row. _timestamp converts the same way.

@@ -92,3 +92,15 @@ def test_timestamps_go_to_postgresql_in_utc():
     assert datetime.fromisoformat(_timestamp(moment)) == moment
     assert _timestamp(datetime(2026, 1, 1, tzinfo=UTC)) == "2026-01-01T00:00:00+00:00"
     assert _timestamp(None) is None
+
+
+def test_public_ids_written_by_copy_are_the_unified_ids(organization):
+    from integrations.services.sync import _unified_id_texts, unified_id
+    from tests.integrations.factories import ConnectionFactory
+
+    connection = ConnectionFactory(organization=organization)
+    remote_ids = ["10000001", "Pumpe Süd/1", "", "x" * 300, "'; DROP"]
+    for entity in ("assets", "work_orders"):
+        assert _unified_id_texts(connection, entity, remote_ids) == [
+            str(unified_id(connection, entity, remote_id)) for remote_id in remote_ids
+        ]
