@@ -169,3 +169,26 @@ def test_preview_shows_calendar_dates_before_the_name_and_asset_are_chosen(
         )
     assert "Fri 28 Feb 2025" in page
     assert "Fix these" not in page
+
+
+def test_editors_open_only_for_those_who_may_save(supervisor, dispatcher, pump, as_member, at):
+    """A dispatcher reads plans and rules but may not change them: the editors refuse before
+    anything is typed, and the rule's page shows its fields disabled, without a save button."""
+    gauge = make_meter(supervisor, pump, name="Temp", kind="gauge", unit="°C")
+    rule = make_rule(supervisor, gauge)
+    with at(2025, 1, 10, 9):
+        plan = make_plan(supervisor, pump)
+    reader = as_member(dispatcher)
+    for url in ("/plans/new/", f"/plans/{plan.public_id}/edit/", "/rules/new/"):
+        refused = reader.get(url)
+        assert refused.status_code == 403, url
+        assert "Supervisors and admins define maintenance plans" in refused.content.decode()
+    assert "New plan" not in reader.get("/plans/").content.decode()
+    assert reader.get(f"/plans/{plan.public_id}/").status_code == 200
+
+    page = reader.get(f"/rules/{rule.public_id}/").content.decode()
+    assert '<fieldset class="form-body" disabled>' in page
+    assert "Save changes" not in page
+    editable = as_member(supervisor).get(f"/rules/{rule.public_id}/").content.decode()
+    assert '<fieldset class="form-body">' in editable
+    assert "Save changes" in editable

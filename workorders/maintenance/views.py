@@ -15,7 +15,7 @@ from django.views.decorators.http import require_POST
 from django.views.decorators.vary import vary_on_headers
 
 from assets.models import Asset, Location, Meter, MeterKind
-from fieldops.errors import ValidationFailed
+from fieldops.errors import PermissionDenied, ValidationFailed
 from fieldops.pagination import cursor_paginate
 from workorders.maintenance import selectors, services
 from workorders.maintenance.charts import rule_chart
@@ -206,7 +206,14 @@ def plan_edit(request: HttpRequest, plan_id: Any) -> HttpResponse:
     return _plan_save(request, plan)
 
 
+def _require_planner(request: HttpRequest) -> None:
+    """Editors are for those who may save: nobody types a plan only to be refused."""
+    if not _can_plan(request):
+        raise PermissionDenied("Supervisors and admins define maintenance plans and rules.")
+
+
 def _plan_save(request: HttpRequest, plan: MaintenancePlan | None) -> HttpResponse:
+    _require_planner(request)
     if request.method != "POST":
         return _plan_editor(request, plan, _plan_form_values(plan), {}, 200)
     values = request.POST.dict()
@@ -375,6 +382,7 @@ def _rule_page(
 
 @member_view
 def rule_new(request: HttpRequest) -> HttpResponse:
+    _require_planner(request)
     return _rule_save(request, None)
 
 
