@@ -432,6 +432,12 @@ async def simulate(plan: dict, urls: list[str], duration: float, think_scale: fl
     }
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU of a process so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def client_process(plan_path: str, urls: list[str], duration: float, think: float, out: str):
     plan = json.loads(Path(plan_path).read_text())
     result = asyncio.run(simulate(plan, urls, duration, think))
@@ -498,6 +504,11 @@ def print_report(summary: dict, args, counts: dict) -> None:
         f"{'all':44} {total['requests']:8d} {total['rps']:7.1f} {total['errors']:6d} "
         f"{ms(total['p50'])} {ms(total['p95'])} {ms(total['p99'])}"
     )
+    cpu = summary["server_cpu"]
+    print(
+        f"server CPU: web processes {cpu['web_seconds']:.1f} s "
+        f"({cpu['web_ms_per_request']:.1f} ms a request), worker {cpu['worker_seconds']:.1f} s"
+    )
     for name, example in summary["examples"].items():
         print(f"  first error on {name}: {example}")
     verdict = total["errors"] == 0 and (total["p95"] or 0) < TARGET_P95_MS
@@ -545,8 +556,13 @@ def main() -> None:
             target=client_process,
             args=(str(plan_path), urls, args.duration, args.think_scale, str(out)),
         )
+        webs = [proc for proc in procs if proc.name.startswith("web")]
+        cpu_before = {proc.name: cpu_seconds(proc.process.pid) for proc in procs}
         client.start()
         client.join(timeout=args.duration + 120)
+        cpu_used = {
+            proc.name: cpu_seconds(proc.process.pid) - cpu_before[proc.name] for proc in procs
+        }
         if client.is_alive():
             client.terminate()
             raise SystemExit("the load client did not finish")
@@ -560,6 +576,12 @@ def main() -> None:
                 check=False,
             )
     summary = summarise(json.loads(out.read_text()))
+    web_cpu = sum(cpu_used[proc.name] for proc in webs)
+    summary["server_cpu"] = {
+        "web_seconds": web_cpu,
+        "web_ms_per_request": 1000 * web_cpu / max(1, summary["total"]["requests"]),
+        "worker_seconds": cpu_used.get("worker", 0.0),
+    }
     print_report(summary, args, plan["counts"])
     if args.json:
         Path(args.json).write_text(json.dumps(summary, indent=2))
