@@ -51,8 +51,12 @@ def run_until_sent(send: Callable[[], Awaitable[None]], *, timeout: float) -> No
         return
     # Sync code called from a thread that runs an event loop cannot block on it; send from a
     # helper thread and wait, so the notice still goes out before we return.
-    with ThreadPoolExecutor(max_workers=1) as pool:
+    # Not ``with``: leaving it waits for the thread, which would unbound the timeout.
+    pool = ThreadPoolExecutor(max_workers=1)
+    try:
         pool.submit(async_to_sync(send)).result(timeout=timeout)
+    finally:
+        pool.shutdown(wait=False)
 
 
 def broadcast_event(event: Event) -> None:

@@ -173,3 +173,23 @@ async def test_pubsub_layer_lost_closes_live_sockets_and_they_work_again_after(
         event = await sync_to_async(publish)(dispatcher.organization)
         assert (await again.receive_json_from(timeout=3))["event"]["id"] == event.id
         await again.disconnect()
+
+
+def test_a_notice_stuck_in_the_layer_does_not_hold_the_caller_past_its_timeout():
+    """Sync code on an event loop's thread sends from a helper thread; a layer that hangs must
+    cost the caller its timeout, not the hang."""
+    import asyncio
+    import time as clock
+
+    from fieldops.realtime.broadcast import run_until_sent
+
+    async def hangs() -> None:
+        await asyncio.sleep(3)
+
+    async def caller() -> float:
+        started = clock.perf_counter()
+        with pytest.raises(TimeoutError):
+            run_until_sent(hangs, timeout=0.2)
+        return clock.perf_counter() - started
+
+    assert asyncio.run(caller()) < 1.5
