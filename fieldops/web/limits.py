@@ -1,4 +1,4 @@
-"""Request size limits, answered before the body is read."""
+"""Request size limits, answered before Django parses the body."""
 
 from collections.abc import Callable
 
@@ -26,10 +26,11 @@ def too_large_response(request: HttpRequest, limit: int) -> HttpResponse:
 
 class RequestSizeLimitMiddleware:
     """Refuses a request whose declared body is larger than ``REQUEST_MAX_BYTES``
-    (``DATA_UPLOAD_MAX_MEMORY_SIZE``) with 413, before anything reads or spools it: Django's own
-    limit leaves out file uploads, which it would otherwise stream to a temporary file however
-    large they are. Bodies without a length (chunked) hit Django's limit while being read, which
-    the API maps to the same 413 (``fieldops.api_errors``)."""
+    (``DATA_UPLOAD_MAX_MEMORY_SIZE``) with 413 before Django parses it: Django's own limit leaves
+    out file uploads, which it would otherwise stream to a temporary file however large they are.
+    Bodies without a length (chunked) hit Django's limit while being read, which the API maps to
+    the same 413 (``fieldops.api_errors``). Daphne has received the body by then: what a client
+    may send is bounded by the proxy in front (SECURITY.md)."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
         self.get_response = get_response
