@@ -8,10 +8,7 @@ class DispatchConfig(AppConfig):
 
     def ready(self) -> None:
         from fieldops.events import subscribe
-        from workorders.dispatch.board_cache import (
-            board_generation_bump_for,
-            board_generation_bump_for_many,
-        )
+        from workorders.dispatch.board_cache import BOARD_GENERATION
 
         # Every committed work-order change makes the boards' shared rendering stale.
-        subscribe("workorder.*", board_generation_bump_for, many=board_generation_bump_for_many)
+        subscribe("workorder.*", BOARD_GENERATION.bump_for, many=BOARD_GENERATION.bump_for_many)

@@ -34,13 +34,14 @@ from django.template.loader import get_template
 from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 
-from fieldops.events import Event
+from fieldops.generations import Generation
 from workorders.dispatch.models import DeviceState, TechnicianProfile
 from workorders.models import WorkOrder
 
 logger = logging.getLogger("fieldops.dispatch")
 TTL_SECONDS = 120
-_GENERATION = "dispatch:board-generation:{}"
+# Bumped after every committed change a board shows.
+BOARD_GENERATION = Generation("dispatch:board-generation:{}")
 # A stale rendering is served while it is younger than this many times what it cost, within
 # these bounds (seconds).
 RERENDER_COST_FACTOR = 4.0
@@ -50,35 +51,13 @@ RERENDER_MAX_SECONDS = 8.0
 RENDER_LOCK_SECONDS = 30
 
 
-def board_generation_bump(organization_id: int) -> None:
-    """Mark the organisation's boards stale: a new random token, so no value ever comes back (a
-    counter would restart after an eviction). Runs after commit; a cache that is down must not
-    turn a committed change into an error, and the board's key also carries the newest
-    ``updated_at`` stamps, so it still moves on."""
-    try:
-        cache.set(_GENERATION.format(organization_id), uuid.uuid4().hex, timeout=None)
-    except Exception:
-        logger.warning("Could not mark organisation %s's boards stale", organization_id)
-
-
-def board_generation_bump_for(event: Event) -> None:
-    """Event subscriber: runs after the change committed."""
-    board_generation_bump(event.organization_id)
-
-
-def board_generation_bump_for_many(events: list[Event]) -> None:
-    """The same for a batch of events (an offline push): once per organisation."""
-    for organization_id in {event.organization_id for event in events}:
-        board_generation_bump(organization_id)
-
-
 def _stamp(organization_id: int) -> str:
     newest = [
         model.objects.filter(organization_id=organization_id).aggregate(at=Max("updated_at"))["at"]
         for model in (WorkOrder, TechnicianProfile, DeviceState)
     ]
     parts = (
-        cache.get(_GENERATION.format(organization_id), ""),
+        BOARD_GENERATION.current(organization_id),
         *(at.isoformat() if at else "" for at in newest),
         int(timezone.now().timestamp() // 60),
     )

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from fieldops.accounts.models import Membership, Role
 from fieldops.errors import PermissionDenied, ValidationFailed
-from workorders.dispatch.board_cache import board_generation_bump
+from workorders.dispatch.board_cache import BOARD_GENERATION
 from workorders.dispatch.models import (
     AssignmentOverride,
     DeviceState,
@@ -215,4 +215,4 @@ def technician_status_set(*, membership: Membership, technician: Membership, sta
 def _board_changed(organization_id: int) -> None:
     # Technician and phone changes publish no event; the boards' shared rendering must still
     # see them (after commit, so no board is rendered from a change that then rolls back).
-    transaction.on_commit(lambda: board_generation_bump(organization_id))
+    transaction.on_commit(lambda: BOARD_GENERATION.bump(organization_id))
