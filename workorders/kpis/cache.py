@@ -16,7 +16,7 @@ sync (subscribed in apps.py), so:
 
 Single flight: the request that takes the key's lock (``cache.add``) computes; the others serve
 the previous value, marked stale. Without a previous value they compute too rather than wait:
-sync views share one thread per ASGI process, so sleeping would stall every other request."""
+a sleeping request would hold its thread and its database connection for nothing."""
 
 import hashlib
 import logging
@@ -30,7 +30,7 @@ from django.core.cache import cache
 from django.utils import timezone
 
 from assets.models import Location
-from fieldops.events import Event
+from fieldops.generations import Generation
 from workorders.kpis import overview, selectors
 
 logger = logging.getLogger("fieldops.kpis")
@@ -39,7 +39,8 @@ FRESH_SECONDS = 30
 SETTLE_SECONDS = 10
 KEEP_SECONDS = 300  # how long a value stays to be served stale while another request computes
 LOCK_SECONDS = 30  # longer than any computation; a crashed computer frees the key after it
-_GENERATION = "kpis:generation:{}"
+# Bumped after every committed change the figures count (subscribed in apps.py).
+KPIS_GENERATION = Generation("kpis:generation:{}")
 # In every value's key: bump it when the cached shapes change, so that a deploy never reads
 # the previous release's pickles.
 _FORMAT = 1
@@ -54,30 +55,11 @@ class Shared(Generic[T]):
     stale: bool  # a change may have happened since `as_of` that the value does not show yet
 
 
-def kpis_generation_bump(organization_id: int) -> None:
-    """Mark the organisation's shared figures stale. A random token, never a counter (one could
-    repeat after an eviction). Runs after commit: a cache outage is logged, not raised — the
-    figures still move on after ``FRESH_SECONDS``."""
-    try:
-        cache.set(_GENERATION.format(organization_id), uuid.uuid4().hex, timeout=None)
-    except Exception:
-        logger.warning("Could not mark organisation %s's KPIs stale", organization_id)
-
-
-def kpis_generation_bump_for(event: Event) -> None:
-    kpis_generation_bump(event.organization_id)
-
-
-def kpis_generation_bump_for_many(events: list[Event]) -> None:
-    for organization_id in {event.organization_id for event in events}:
-        kpis_generation_bump(organization_id)
-
-
 def shared(*, organization_id: int, key: str, compute: Callable[[datetime], T]) -> Shared[T]:
     """The value of ``compute(now)`` for ``key`` (which must name everything the value depends
     on except the organisation, added here), computed at most once per key while fresh."""
     entry_key = f"kpis:v{_FORMAT}:{organization_id}:{key}"
-    generation_key = _GENERATION.format(organization_id)
+    generation_key = KPIS_GENERATION.key(organization_id)
     try:
         found = cache.get_many([entry_key, generation_key])
     except Exception:
