@@ -181,6 +181,10 @@ class WorkOrder(OrganizationScopedModel):
             # The dashboards' period figures: work completed, and scheduled to end, in a period.
             models.Index(fields=["organization", "completed_at"], name="wo_org_completed"),
             models.Index(fields=["organization", "scheduled_end"], name="wo_org_sched_end"),
+            # First-time fix: other work on the same asset created soon after a repair.
+            models.Index(
+                fields=["organization", "asset", "created_at"], name="wo_org_asset_created"
+            ),
             # "Open work", newest first: the dispatcher's everyday list. Several statuses at once
             # cannot walk wo_org_status in id order; this small partial index can.
             models.Index(
