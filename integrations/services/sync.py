@@ -5,7 +5,10 @@
   run; a full run reads everything.
 * Each page is written in one transaction together with the checkpoint cursor and the run's
   counts, so a worker killed between pages resumes from the next page and counts nothing twice.
-  Nothing is sent to the ERP inside that transaction: pages are fetched before it opens.
+  Nothing is sent to the ERP inside that transaction: a page is fetched before it opens, and on
+  PostgreSQL the next page is fetched, mapped and serialised on a thread of its own while the
+  current one is written (connectors/readahead.py); the transaction never waits for it, and a
+  page is applied and checkpointed only after every page before it.
 * Change detection: a record whose unified payload hashes the same as last time writes nothing.
 * Deletions are soft, and inferred (by id-set comparison) only when a full run completed.
 """
