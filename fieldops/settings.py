@@ -178,6 +178,9 @@ if REDIS_URL:
             "KEY_PREFIX": env_str("CACHE_PREFIX", "fieldops"),
         }
     }
+    # Sessions are read from Redis and written through to the database (which keeps them over
+    # a Redis restart): one query less on every page.
+    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 else:
     CACHES = {
         "default": {

@@ -4,6 +4,7 @@ message."""
 
 from unittest import mock
 
+from django.conf import settings
 from django.db import InterfaceError, OperationalError
 from django.test import Client, RequestFactory
 from redis.exceptions import ConnectionError as RedisConnectionError
@@ -18,7 +19,7 @@ def test_api_answers_503_envelope_when_the_connection_is_lost(dispatcher, with_t
     client = with_token(dispatcher)
     work_order = make_work_order(dispatcher)
     with mock.patch(
-        "workorders.api.work_order_get_for_member", side_effect=OperationalError(DRIVER_MESSAGE)
+        "workorders.api.work_order_out_by_ref", side_effect=OperationalError(DRIVER_MESSAGE)
     ):
         response = client.get(f"/api/v1/work-orders/{work_order.reference}")
     assert response.status_code == 503
@@ -67,7 +68,7 @@ def test_a_session_that_cannot_be_read_answers_503_not_500(dispatcher):
     client = Client(raise_request_exception=False)
     client.force_login(dispatcher.user)
     with mock.patch(
-        "django.contrib.sessions.backends.db.SessionStore.load",
+        f"{settings.SESSION_ENGINE}.SessionStore.load",
         side_effect=OperationalError(DRIVER_MESSAGE),
     ):
         page = client.get("/board/")
