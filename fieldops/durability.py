@@ -1,6 +1,7 @@
 """Many small commits, one wait for the disk."""
 
 import time
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -9,6 +10,13 @@ from django.db import DatabaseError, OperationalError, connections, transaction
 # How long to wait for PostgreSQL's WAL writer (it flushes asynchronous commits within three
 # wal_writer_delay rounds, 600 ms by default) before the request fails instead of answering.
 FLUSH_TIMEOUT_SECONDS = 5.0
+# Driver connections whose session still has synchronous_commit off (a block that never reached
+# its RESET): the pool resets those, and only those, when they are returned.
+_not_reset: "weakref.WeakSet[object]" = weakref.WeakSet()
+
+
+def session_needs_reset(driver_connection: object) -> bool:
+    return driver_connection in _not_reset
 
 
 @contextmanager
@@ -28,12 +36,14 @@ def commits_flushed_together(using: str = "default") -> Iterator[None]:
         yield
         return
     with connection.cursor() as cursor:
+        _not_reset.add(connection.connection)
         cursor.execute("SET synchronous_commit TO off")
     try:
         yield
     finally:
         with connection.cursor() as cursor:
             cursor.execute("RESET synchronous_commit")
+            _not_reset.discard(connection.connection)
     if not connection.in_atomic_block:
         _wait_for_wal_flush(connection)
 

@@ -93,7 +93,12 @@ TEMPLATES = [
 
 
 def _reset_pooled_session(connection) -> None:
-    connection.execute("RESET synchronous_commit")
+    # Only a session a durability block left changed: a RESET on every return was a round trip
+    # per request.
+    from fieldops.durability import session_needs_reset
+
+    if session_needs_reset(connection):
+        connection.execute("RESET synchronous_commit")
 
 
 if DATABASE_URL:

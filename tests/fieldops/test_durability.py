@@ -69,3 +69,36 @@ def test_leaving_the_block_waits_until_every_commit_inside_is_on_disk():
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_current_wal_flush_lsn() >= %s::pg_lsn", [written])
         assert cursor.fetchone()[0]
+
+
+@ON_POSTGRES
+@pytest.mark.django_db(transaction=True)
+def test_the_pool_resets_only_a_session_the_block_left_changed():
+    """A pooled connection is reset on return only when a block set synchronous_commit and never
+    reached its RESET (its connection died mid-block): no round trip on every request."""
+    from fieldops.durability import session_needs_reset
+    from fieldops.settings import _reset_pooled_session
+
+    before = setting()
+    driver = connection.connection
+    with commits_flushed_together():
+        assert session_needs_reset(driver)
+    assert not session_needs_reset(driver)
+
+    sent = []
+
+    class Recording:
+        def execute(self, sql):
+            sent.append(sql)
+
+    _reset_pooled_session(Recording())
+    assert sent == []
+
+    with connection.cursor() as cursor:
+        cursor.execute("SET synchronous_commit TO off")
+    from fieldops import durability
+
+    durability._not_reset.add(driver)  # as if the block's RESET never ran
+    _reset_pooled_session(driver)
+    assert setting() == before
+    durability._not_reset.discard(driver)
