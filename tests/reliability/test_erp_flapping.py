@@ -53,6 +53,11 @@ class Flapping:
         return self.sim(request)
 
 
+# Committed for real: on PostgreSQL the run reads the next page on a thread of its own, whose
+# database connection (the breaker's and the rate limit's writes) must see the connection row.
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
 @pytest.fixture
 def connection(organization):
     return ConnectionFactory(organization=organization, settings={"page_size": 2})
