@@ -52,6 +52,7 @@ SECRET_KEY = "bench-load-secret-key-" + "0123456789abcdef" * 3
 MIX = {"technician": 0.5, "dispatcher": 0.2, "supervisor": 0.1, "api": 0.2}
 THINK = {"technician": 8.0, "dispatcher": 3.0, "supervisor": 6.0, "api": 2.0}
 TARGET_P95_MS = 200.0
+WINDOW_SECONDS = 10
 LANDING = {
     "technician": ("GET /my-work/", "/my-work/"),
     "dispatcher": ("GET /board/", "/board/"),
@@ -214,6 +215,9 @@ class Recorder:
         self.samples: dict[str, list[float]] = defaultdict(list)
         self.errors: dict[str, int] = defaultdict(int)
         self.examples: dict[str, str] = {}
+        self.started = time.perf_counter()
+        # (seconds into the run when the request was sent, milliseconds it took)
+        self.timeline: list[tuple[float, float]] = []
 
     async def call(self, client, name: str, method: str, url: str, ok=(200,), **kwargs):
         start = time.perf_counter()
@@ -223,7 +227,9 @@ class Recorder:
             self.errors[name] += 1
             self.examples.setdefault(name, f"{type(exc).__name__}: {exc}")
             return None
-        self.samples[name].append((time.perf_counter() - start) * 1000)
+        took = (time.perf_counter() - start) * 1000
+        self.samples[name].append(took)
+        self.timeline.append((start - self.started, took))
         if response.status_code not in ok:
             self.errors[name] += 1
             self.examples.setdefault(name, f"{response.status_code} {response.text[:200]}")
@@ -429,6 +435,7 @@ async def simulate(plan: dict, urls: list[str], duration: float, think_scale: fl
         "samples": dict(rec.samples),
         "errors": dict(rec.errors),
         "examples": rec.examples,
+        "timeline": rec.timeline,
     }
 
 
@@ -475,7 +482,25 @@ def summarise(result: dict) -> dict:
         "p95": pct(everything, 95) if everything else None,
         "p99": pct(everything, 99) if everything else None,
     }
-    return {"endpoints": rows, "total": total, "elapsed": elapsed, "examples": result["examples"]}
+    windows: dict[int, list[float]] = defaultdict(list)
+    for sent, took in result.get("timeline", []):
+        windows[int(sent // WINDOW_SECONDS)].append(took)
+    timeline = [
+        {
+            "from": index * WINDOW_SECONDS,
+            "requests": len(values),
+            "p50": statistics.median(values),
+            "p95": pct(values, 95),
+        }
+        for index, values in sorted(windows.items())
+    ]
+    return {
+        "endpoints": rows,
+        "total": total,
+        "elapsed": elapsed,
+        "examples": result["examples"],
+        "timeline": timeline,
+    }
 
 
 def print_report(summary: dict, args, counts: dict) -> None:
@@ -503,6 +528,13 @@ def print_report(summary: dict, args, counts: dict) -> None:
     print(
         f"{'all':44} {total['requests']:8d} {total['rps']:7.1f} {total['errors']:6d} "
         f"{ms(total['p50'])} {ms(total['p95'])} {ms(total['p99'])}"
+    )
+    print(
+        "by moment sent: "
+        + "; ".join(
+            f"{w['from']:.0f}s {w['requests']} req p50 {w['p50']:.0f} p95 {w['p95']:.0f} ms"
+            for w in summary["timeline"]
+        )
     )
     cpu = summary["server_cpu"]
     print(

@@ -418,6 +418,34 @@ def test_one_process_renders_a_view_at_a_time(as_member, dispatcher, crew, board
     assert int(held["X-Board-Refresh-After"]) > 0
 
 
+def test_with_nothing_to_serve_a_request_waits_for_the_one_already_rendering(
+    as_member, dispatcher, crew, monkeypatch
+):
+    """The first morning request of forty dispatchers: one renders, the others wait for it
+    instead of rendering the same board forty times at once."""
+    client = as_member(dispatcher)
+    make_work_order(dispatcher, title="Waiting")
+    first = client.get("/board/", headers=LIVE)  # to learn the view's key and its rendering
+    from django.core.cache import cache
+
+    meta_key = next(k for k in cache._cache if "dispatch:board-live:" in k).split(":", 2)[-1]
+    stored = cache.get(meta_key)
+    cache.delete(meta_key)
+    cache.add(meta_key + ":rendering", 1, 30)  # another process is rendering it now
+    waited = []
+
+    def another_process_finishes(key, *, timeout):
+        waited.append(key)
+        cache.set(key, stored, 60)
+        return stored
+
+    monkeypatch.setattr(board_cache, "wait_for_cached", another_process_finishes)
+    monkeypatch.setattr(board_cache, "_render", lambda *a: pytest.fail("rendered again"))
+    served = client.get("/board/", headers=LIVE)
+    assert waited == [meta_key]
+    assert served.content == first.content
+
+
 def test_job_cards_are_rendered_again_only_when_they_change(
     as_member, dispatcher, crew, board_clock
 ):

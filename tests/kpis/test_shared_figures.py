@@ -169,3 +169,16 @@ def test_the_shared_board_carries_only_the_filters(supervisor, as_member, open_w
     html = as_member(supervisor).get(f"/dashboard/?{PERIOD}&utm=x").content.decode()
     assert 'hx-get="/dashboard/?start=2026-03-01&amp;end=2026-03-10"' in html
     assert "utm" not in html
+
+
+def test_with_no_figures_yet_a_reader_waits_for_the_one_computing(organization, monkeypatch):
+    now = datetime.now(UTC)
+    cache.add(f"kpis:v{kpis_cache._FORMAT}:{organization.pk}:cold:lock", 1, 30)
+    computed_elsewhere = ("figures", now, "", "v1")
+    monkeypatch.setattr(kpis_cache, "wait_for_cached", lambda key, *, timeout: computed_elsewhere)
+    found = kpis_cache.shared(
+        organization_id=organization.pk,
+        key="cold",
+        compute=lambda at: pytest.fail("computed a second time"),
+    )
+    assert (found.value, found.as_of, found.version, found.stale) == ("figures", now, "v1", False)

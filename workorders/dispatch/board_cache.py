@@ -35,6 +35,7 @@ from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 
 from fieldops.generations import Generation
+from fieldops.single_flight import wait_for_cached
 from workorders.dispatch.models import DeviceState, TechnicianProfile
 from workorders.models import WorkOrder
 
@@ -49,6 +50,8 @@ RERENDER_MIN_SECONDS = 0.25
 RERENDER_MAX_SECONDS = 8.0
 # At most one process renders a view at a time; a lock older than this is a crashed renderer's.
 RENDER_LOCK_SECONDS = 30
+# With nothing to serve yet, how long to wait for the process already rendering the view.
+COLD_WAIT_SECONDS = 10.0
 
 
 def _stamp(organization_id: int) -> str:
@@ -123,6 +126,15 @@ def board_live_cached(
     stamp = _stamp(organization_id)
     meta = cache.get(key)
     html = _html(meta["token"]) if meta else None
+    lock = key + ":rendering"
+    if (meta is None or html is None) and not cache.add(lock, 1, RENDER_LOCK_SECONDS):
+        # Nothing to serve yet and another process is rendering this view: wait for it.
+        meta = wait_for_cached(key, timeout=COLD_WAIT_SECONDS)
+        html = _html(meta["token"]) if meta else None
+        if meta and html is not None:
+            fresh = meta["stamp"] == stamp
+            return LiveBoard(html, meta["as_of"], None if fresh else RERENDER_MIN_SECONDS)
+        return _render(key, stamp, render)
     if meta and html is not None:
         if meta["stamp"] == stamp:
             return LiveBoard(html, meta["as_of"])
@@ -130,16 +142,14 @@ def board_live_cached(
         hold = min(
             RERENDER_MAX_SECONDS, max(RERENDER_MIN_SECONDS, RERENDER_COST_FACTOR * meta["cost"])
         )
-        lock = key + ":rendering"
         if age < hold:
             return LiveBoard(html, meta["as_of"], refresh_after=hold - age)
         if not cache.add(lock, 1, RENDER_LOCK_SECONDS):
             return LiveBoard(html, meta["as_of"], refresh_after=RERENDER_MIN_SECONDS)
-        try:
-            return _render(key, stamp, render)
-        finally:
-            cache.delete(lock)
-    return _render(key, stamp, render)
+    try:
+        return _render(key, stamp, render)
+    finally:
+        cache.delete(lock)
 
 
 def _render(key: str, stamp: str, render: Callable[[], tuple[str, datetime]]) -> LiveBoard:

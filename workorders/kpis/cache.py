@@ -15,8 +15,8 @@ sync (subscribed in apps.py), so:
   old, so a busy organisation costs one computation per key per ``SETTLE_SECONDS`` at most.
 
 Single flight: the request that takes the key's lock (``cache.add``) computes; the others serve
-the previous value, marked stale. Without a previous value they compute too rather than wait:
-a sleeping request would hold its thread and its database connection for nothing."""
+the previous value, marked stale. Without a previous value they wait for the one computing
+(``fieldops.single_flight``), and compute themselves only if it takes too long."""
 
 import hashlib
 import logging
@@ -31,6 +31,7 @@ from django.utils import timezone
 
 from assets.models import Location
 from fieldops.generations import Generation
+from fieldops.single_flight import wait_for_cached
 from workorders.kpis import overview, selectors
 
 logger = logging.getLogger("fieldops.kpis")
@@ -39,6 +40,7 @@ FRESH_SECONDS = 30
 SETTLE_SECONDS = 10
 KEEP_SECONDS = 300  # how long a value stays to be served stale while another request computes
 LOCK_SECONDS = 30  # longer than any computation; a crashed computer frees the key after it
+COLD_WAIT_SECONDS = 10.0  # with nothing to serve yet, the wait for the request computing it
 # Bumped after every committed change the figures count (subscribed in apps.py).
 KPIS_GENERATION = Generation("kpis:generation:{}")
 # In every value's key: bump it when the cached shapes change, so that a deploy never reads
@@ -81,6 +83,12 @@ def shared(*, organization_id: int, key: str, compute: Callable[[datetime], T]) 
     locked = cache.add(lock_key, 1, LOCK_SECONDS)
     if not locked and entry is not None:
         return Shared(value, as_of, version, stale=True)
+    if not locked:
+        # Nothing to serve yet and another request is computing it: wait for that one.
+        waited = wait_for_cached(entry_key, timeout=COLD_WAIT_SECONDS)
+        if waited is not None:
+            value, as_of, entry_generation, version = waited
+            return Shared(value, as_of, version, stale=entry_generation != generation)
     try:
         fresh = Shared(compute(now), now, uuid.uuid4().hex, stale=False)
         # The generation read before computing: a change committed meanwhile makes it stale.
