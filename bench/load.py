@@ -389,8 +389,11 @@ async def simulate(plan: dict, urls: list[str], duration: float, think_scale: fl
     import httpx
 
     rec = Recorder()
-    stop_at = time.monotonic() + duration
-    limits = httpx.Limits(max_connections=4, max_keepalive_connections=4)
+    # One connection pool per server, shared by its users (each with its own cookies): a
+    # transport per user built 200 TLS contexts, ten seconds of the run before the first request.
+    per_user = max(1, -(-len(plan["users"]) // len(urls)))
+    limits = httpx.Limits(max_connections=per_user * 2, max_keepalive_connections=per_user * 2)
+    transports = {url: httpx.AsyncHTTPTransport(limits=limits) for url in urls}
 
     async def user_loop(index: int, user: dict) -> None:
         rng = random.Random(index)
@@ -404,30 +407,35 @@ async def simulate(plan: dict, urls: list[str], duration: float, think_scale: fl
             headers["X-CSRFToken"] = csrf
         state: dict = {}
         think = THINK[user["role"]] * think_scale
-        async with httpx.AsyncClient(
-            base_url=base, headers=headers, cookies=cookies, timeout=30, limits=limits
-        ) as client:
-            # Arrivals spread over the first think period, not all in the first millisecond;
-            # each person first opens their start page.
-            await asyncio.sleep(rng.uniform(0, think or 0.01))
-            if user["role"] in LANDING:
-                name, path = LANDING[user["role"]]
-                await rec.call(client, name, "GET", path)
-            while time.monotonic() < stop_at:
-                role = user["role"]
-                if role == "technician":
-                    await technician(rec, client, user, rng)
-                elif role == "dispatcher":
-                    await dispatcher(rec, client, user, rng, state)
-                elif role == "supervisor":
-                    await supervisor(rec, client, user, rng)
-                else:
-                    await api_client(rec, client, user, rng)
-                if think:
-                    pause = think * rng.uniform(0.5, 1.5)
-                    await asyncio.sleep(min(pause, max(0.0, stop_at - time.monotonic())))
+        # Not closed per user: the transport is the shared one, closed below.
+        client = httpx.AsyncClient(
+            base_url=base, headers=headers, cookies=cookies, timeout=30, transport=transports[base]
+        )
+        # Arrivals spread over the first think period, not all in the first millisecond;
+        # each person first opens their start page.
+        await asyncio.sleep(rng.uniform(0, think or 0.01))
+        if user["role"] in LANDING:
+            name, path = LANDING[user["role"]]
+            await rec.call(client, name, "GET", path)
+        while time.monotonic() < stop_at:
+            role = user["role"]
+            if role == "technician":
+                await technician(rec, client, user, rng)
+            elif role == "dispatcher":
+                await dispatcher(rec, client, user, rng, state)
+            elif role == "supervisor":
+                await supervisor(rec, client, user, rng)
+            else:
+                await api_client(rec, client, user, rng)
+            if think:
+                pause = think * rng.uniform(0.5, 1.5)
+                await asyncio.sleep(min(pause, max(0.0, stop_at - time.monotonic())))
 
+    rec.started = time.perf_counter()
+    stop_at = time.monotonic() + duration
     await asyncio.gather(*(user_loop(i, u) for i, u in enumerate(plan["users"])))
+    for transport in transports.values():
+        await transport.aclose()
     # Requests/s over the load period (the last requests end a moment after it).
     elapsed = duration
     return {
