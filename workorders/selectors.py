@@ -18,6 +18,7 @@ from workorders.models import (
     Status,
     WorkOrder,
     WorkOrderAssignment,
+    WorkOrderIdentity,
     WorkType,
 )
 from workorders.services.sla import sla_state
@@ -39,7 +40,7 @@ def work_orders_for(organization_id: int) -> QuerySet[WorkOrder]:
 
 
 @dataclass(frozen=True, slots=True)
-class JobCard:
+class JobCard(WorkOrderIdentity):
     """What a job card on the technician's phone shows (and what its SLA badge is worked out
     from). Plain and hashable: the page keys its rendered-card cache by it."""
 
@@ -54,14 +55,6 @@ class JobCard:
     asset_code: str | None
     asset_name: str | None
     location_name: str | None
-
-    @property
-    def reference(self) -> str:
-        return f"WO-{self.number:06d}"
-
-    @property
-    def is_open(self) -> bool:
-        return self.status in OPEN_STATUSES
 
     def get_priority_display(self) -> str:
         return Priority(self.priority).label
@@ -239,27 +232,7 @@ def work_order_out(work_order: WorkOrder, *, now: datetime | None = None) -> dic
         "sla_state": sla_state(work_order, now=now),
         **{
             name: getattr(work_order, name)
-            for name in (
-                "response_due_at",
-                "onsite_due_at",
-                "due_at",
-                "scheduled_start",
-                "scheduled_end",
-                "estimated_minutes",
-                "required_skill",
-                "responded_at",
-                "started_at",
-                "completed_at",
-                "closed_at",
-                "resolution_notes",
-                "failure_code",
-                "cause",
-                "remedy",
-                "source",
-                "created_at",
-                "updated_at",
-                "version",
-            )
+            for name in (*_TIMES_AND_DETAILS, "source", "created_at", "updated_at", "version")
         },
         "follow_up_of": work_order.follow_up_of.reference if work_order.follow_up_of else None,
     }

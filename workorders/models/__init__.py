@@ -24,6 +24,7 @@ from workorders.models.work_order import (
     WorkOrder,
     WorkOrderAssignment,
     WorkOrderHistory,
+    WorkOrderIdentity,
     WorkOrderSequence,
     WorkType,
 )
@@ -53,6 +54,7 @@ __all__ = [
     "WorkOrder",
     "WorkOrderAssignment",
     "WorkOrderHistory",
+    "WorkOrderIdentity",
     "WorkOrderSequence",
     "WorkType",
 ]

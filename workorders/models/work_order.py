@@ -105,7 +105,24 @@ class SlaPolicy(OrganizationScopedModel):
         return f"{self.organization_id} {self.priority}"
 
 
-class WorkOrder(OrganizationScopedModel):
+class WorkOrderIdentity:
+    """How a work order is named and whether it is open: the same for the model and for the
+    plain rows pages read (``workorders.selectors.JobCard``)."""
+
+    __slots__ = ()
+    number: int
+    status: str
+
+    @property
+    def reference(self) -> str:
+        return f"WO-{self.number:06d}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
+
+class WorkOrder(WorkOrderIdentity, OrganizationScopedModel):
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     number = models.PositiveIntegerField()
     title = models.CharField(max_length=200)
@@ -196,14 +213,6 @@ class WorkOrder(OrganizationScopedModel):
 
     def __str__(self) -> str:
         return f"{self.reference} {self.title}"
-
-    @property
-    def reference(self) -> str:
-        return f"WO-{self.number:06d}"
-
-    @property
-    def is_open(self) -> bool:
-        return self.status in OPEN_STATUSES
 
 
 class WorkOrderAssignment(models.Model):
