@@ -19,6 +19,10 @@ def session_needs_reset(driver_connection: object) -> bool:
     return driver_connection in _not_reset
 
 
+def session_was_reset(driver_connection: object) -> None:
+    _not_reset.discard(driver_connection)
+
+
 @contextmanager
 def commits_flushed_together(using: str = "default") -> Iterator[None]:
     """Inside, each commit returns without waiting for the disk (PostgreSQL's

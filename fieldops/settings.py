@@ -95,10 +95,11 @@ TEMPLATES = [
 def _reset_pooled_session(connection) -> None:
     # Only a session a durability block left changed: a RESET on every return was a round trip
     # per request.
-    from fieldops.durability import session_needs_reset
+    from fieldops.durability import session_needs_reset, session_was_reset
 
     if session_needs_reset(connection):
         connection.execute("RESET synchronous_commit")
+        session_was_reset(connection)
 
 
 if DATABASE_URL:
@@ -183,9 +184,6 @@ if REDIS_URL:
             "KEY_PREFIX": env_str("CACHE_PREFIX", "fieldops"),
         }
     }
-    # Sessions are read from Redis and written through to the database (which keeps them over
-    # a Redis restart): one query less on every page.
-    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 else:
     CACHES = {
         "default": {

@@ -56,11 +56,12 @@ class JobCard(WorkOrderIdentity):
     asset_name: str | None
     location_name: str | None
 
+    # As the model's get_FOO_display: a value outside the choices shows as it is.
     def get_priority_display(self) -> str:
-        return Priority(self.priority).label
+        return dict(Priority.choices).get(self.priority, self.priority)
 
     def get_status_display(self) -> str:
-        return Status(self.status).label
+        return dict(Status.choices).get(self.status, self.status)
 
 
 def technician_open_jobs(membership: Membership, *, limit: int = 200) -> list[JobCard]:

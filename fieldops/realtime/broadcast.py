@@ -3,8 +3,8 @@
 import asyncio
 import json
 import logging
+import threading
 from collections.abc import Awaitable, Callable
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from asgiref.sync import async_to_sync
@@ -51,12 +51,23 @@ def run_until_sent(send: Callable[[], Awaitable[None]], *, timeout: float) -> No
         return
     # Sync code called from a thread that runs an event loop cannot block on it; send from a
     # helper thread and wait, so the notice still goes out before we return.
-    # Not ``with``: leaving it waits for the thread, which would unbound the timeout.
-    pool = ThreadPoolExecutor(max_workers=1)
-    try:
-        pool.submit(async_to_sync(send)).result(timeout=timeout)
-    finally:
-        pool.shutdown(wait=False)
+    # A daemon thread: a send stuck past the timeout must hold neither the caller nor, later,
+    # the process's exit (an executor's threads are joined at exit).
+    outcome: dict[str, BaseException] = {}
+
+    def run() -> None:
+        try:
+            async_to_sync(send)()
+        except BaseException as error:  # handed to the caller below
+            outcome["error"] = error
+
+    thread = threading.Thread(target=run, name="notice-send", daemon=True)
+    thread.start()
+    thread.join(timeout)
+    if thread.is_alive():
+        raise TimeoutError(f"a notice was not sent within {timeout:g} s")
+    if "error" in outcome:
+        raise outcome["error"]
 
 
 def broadcast_event(event: Event) -> None:

@@ -434,9 +434,10 @@ def test_with_nothing_to_serve_a_request_waits_for_the_one_already_rendering(
     cache.add(meta_key + ":rendering", 1, 30)  # another process is rendering it now
     waited = []
 
-    def another_process_finishes(key, *, timeout):
+    def another_process_finishes(key, *, timeout, ready):
         waited.append(key)
         cache.set(key, stored, 60)
+        assert ready(stored)  # a rendering whose HTML is there
         return stored
 
     monkeypatch.setattr(board_cache, "wait_for_cached", another_process_finishes)

@@ -33,3 +33,25 @@ def test_the_database_connection_is_released_while_waiting():
     cache.set("sf:ready", 1, 30)
     assert wait_for_cached("sf:ready", timeout=1) == 1
     assert connection.connection is None  # closed: a pooled one went back to the pool
+
+
+def test_a_lock_is_released_only_by_its_holder():
+    from fieldops.single_flight import acquire, release
+
+    cache.delete("sf:lock")
+    first = acquire("sf:lock", 30)
+    assert first is not None
+    assert acquire("sf:lock", 30) is None
+    cache.delete("sf:lock")  # the first holder outlived its lock; another took it
+    second = acquire("sf:lock", 30)
+    release("sf:lock", first)
+    assert cache.get("sf:lock") == second  # not freed by the first holder
+    release("sf:lock", second)
+    assert cache.get("sf:lock") is None
+
+
+def test_waiting_only_for_a_value_that_is_ready():
+    cache.set("sf:meta", {"token": "old"}, 30)
+    threading.Timer(0.15, lambda: cache.set("sf:meta", {"token": "new"}, 30)).start()
+    found = wait_for_cached("sf:meta", timeout=5, ready=lambda meta: meta["token"] != "old")
+    assert found == {"token": "new"}

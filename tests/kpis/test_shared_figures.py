@@ -182,3 +182,17 @@ def test_with_no_figures_yet_a_reader_waits_for_the_one_computing(organization, 
         compute=lambda at: pytest.fail("computed a second time"),
     )
     assert (found.value, found.as_of, found.version, found.stale) == ("figures", now, "v1", False)
+
+
+def test_a_cache_that_fails_while_locking_or_keeping_still_gives_figures(organization, monkeypatch):
+    def down(*args, **kwargs):
+        raise ConnectionError("cache down")
+
+    monkeypatch.setattr(kpis_cache, "acquire", down)
+    found = kpis_cache.shared(organization_id=organization.pk, key="down", compute=lambda at: 7)
+    assert (found.value, found.stale) == (7, False)
+
+    monkeypatch.undo()
+    monkeypatch.setattr(kpis_cache.cache, "set", down)
+    found = kpis_cache.shared(organization_id=organization.pk, key="down2", compute=lambda at: 8)
+    assert found.value == 8

@@ -14,9 +14,10 @@ When work changes several times a second, every request would find the stamp mov
 again. So a stale rendering younger than a few times its own rendering cost is served as it is,
 with ``refresh_after``: the client shows it (its ``as_of`` is honest, so the next ``since`` finds
 the change again) and asks once more after that delay. One process renders a view at a time; the
-others serve the previous rendering meanwhile. Rendering therefore takes at most about a quarter
-of one process's time per view, however busy the organisation, and a change reaches every screen
-within about a second on a quiet board and a few seconds on a saturated one."""
+others serve the previous rendering meanwhile, or, with none yet, wait for it. Rendering therefore
+takes at most about a fifth of one process's time per view, however busy the organisation, and a
+change that publishes an event reaches every screen within about a second on a quiet board and a
+few seconds on a saturated one (one written without an event: within the minute)."""
 
 import hashlib
 import logging
@@ -35,7 +36,7 @@ from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 
 from fieldops.generations import Generation
-from fieldops.single_flight import wait_for_cached
+from fieldops.single_flight import acquire, release, wait_for_cached
 from workorders.dispatch.models import DeviceState, TechnicianProfile
 from workorders.models import WorkOrder
 
@@ -127,15 +128,27 @@ def board_live_cached(
     meta = cache.get(key)
     html = _html(meta["token"]) if meta else None
     lock = key + ":rendering"
-    if (meta is None or html is None) and not cache.add(lock, 1, RENDER_LOCK_SECONDS):
-        # Nothing to serve yet and another process is rendering this view: wait for it.
-        meta = wait_for_cached(key, timeout=COLD_WAIT_SECONDS)
-        html = _html(meta["token"]) if meta else None
-        if meta and html is not None:
-            fresh = meta["stamp"] == stamp
-            return LiveBoard(html, meta["as_of"], None if fresh else RERENDER_MIN_SECONDS)
-        return _render(key, stamp, render)
-    if meta and html is not None:
+    if meta is None or html is None:
+        token = acquire(lock, RENDER_LOCK_SECONDS)
+        if token is None:
+            # Nothing to serve yet and another process is rendering this view: wait for its
+            # rendering (a new one, whose HTML is there).
+            previous = meta["token"] if meta else None
+            meta = wait_for_cached(
+                key,
+                timeout=COLD_WAIT_SECONDS,
+                ready=lambda found: (
+                    found["token"] != previous and _html(found["token"]) is not None
+                ),
+            )
+            html = _html(meta["token"]) if meta is not None else None
+            if meta is not None and html is not None:
+                fresh = meta["stamp"] == stamp
+                return LiveBoard(html, meta["as_of"], None if fresh else RERENDER_MIN_SECONDS)
+            # Still rendering after all that time (or its renderer died): render, under the lock
+            # if it is free now.
+            token = acquire(lock, RENDER_LOCK_SECONDS)
+    else:
         if meta["stamp"] == stamp:
             return LiveBoard(html, meta["as_of"])
         age = time.time() - meta["rendered_at"]
@@ -144,12 +157,13 @@ def board_live_cached(
         )
         if age < hold:
             return LiveBoard(html, meta["as_of"], refresh_after=hold - age)
-        if not cache.add(lock, 1, RENDER_LOCK_SECONDS):
+        token = acquire(lock, RENDER_LOCK_SECONDS)
+        if token is None:
             return LiveBoard(html, meta["as_of"], refresh_after=RERENDER_MIN_SECONDS)
     try:
         return _render(key, stamp, render)
     finally:
-        cache.delete(lock)
+        release(lock, token)
 
 
 def _render(key: str, stamp: str, render: Callable[[], tuple[str, datetime]]) -> LiveBoard:

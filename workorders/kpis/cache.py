@@ -14,10 +14,11 @@ sync (subscribed in apps.py), so:
 - something changed: the value is recomputed at the next request once it is ``SETTLE_SECONDS``
   old, so a busy organisation costs one computation per key per ``SETTLE_SECONDS`` at most.
 
-Single flight: the request that takes the key's lock (``cache.add``) computes; the others serve
-the previous value, marked stale. Without a previous value they wait for the one computing
+Single flight: the request that takes the key's lock computes; the others serve the previous
+value, marked stale. Without a previous value they wait for the one computing
 (``fieldops.single_flight``), and compute themselves only if it takes too long."""
 
+import contextlib
 import hashlib
 import logging
 import uuid
@@ -31,7 +32,7 @@ from django.utils import timezone
 
 from assets.models import Location
 from fieldops.generations import Generation
-from fieldops.single_flight import wait_for_cached
+from fieldops.single_flight import acquire, release, wait_for_cached
 from workorders.kpis import overview, selectors
 
 logger = logging.getLogger("fieldops.kpis")
@@ -80,23 +81,35 @@ def shared(*, organization_id: int, key: str, compute: Callable[[datetime], T]) 
         ):
             return Shared(value, as_of, version, stale=not current)
     lock_key = entry_key + ":lock"
-    locked = cache.add(lock_key, 1, LOCK_SECONDS)
-    if not locked and entry is not None:
-        return Shared(value, as_of, version, stale=True)
-    if not locked:
-        # Nothing to serve yet and another request is computing it: wait for that one.
-        waited = wait_for_cached(entry_key, timeout=COLD_WAIT_SECONDS)
-        if waited is not None:
-            value, as_of, entry_generation, version = waited
-            return Shared(value, as_of, version, stale=entry_generation != generation)
+    try:
+        token = acquire(lock_key, LOCK_SECONDS)
+        if token is None and entry is not None:
+            return Shared(value, as_of, version, stale=True)
+        if token is None:
+            # Nothing to serve yet and another request is computing it: wait for that one.
+            waited = wait_for_cached(entry_key, timeout=COLD_WAIT_SECONDS)
+            if waited is not None:
+                value, as_of, entry_generation, version = waited
+                return Shared(value, as_of, version, stale=entry_generation != generation)
+            token = acquire(lock_key, LOCK_SECONDS)  # still computing, or its computer died
+    except Exception:
+        logger.warning("KPI cache unavailable; computing %s", entry_key)
+        return Shared(compute(now), now, uuid.uuid4().hex, stale=False)
     try:
         fresh = Shared(compute(now), now, uuid.uuid4().hex, stale=False)
         # The generation read before computing: a change committed meanwhile makes it stale.
-        cache.set(entry_key, (fresh.value, now, generation, fresh.version), KEEP_SECONDS)
+        _store(entry_key, (fresh.value, now, generation, fresh.version))
     finally:
-        if locked:
-            cache.delete(lock_key)
+        with contextlib.suppress(Exception):
+            release(lock_key, token)
     return fresh
+
+
+def _store(key: str, value: Any) -> None:
+    try:
+        cache.set(key, value, KEEP_SECONDS)
+    except Exception:
+        logger.warning("KPI cache unavailable; %s not kept", key)
 
 
 def rendered(shared_value: Shared[Any], *, variant: str, render: Callable[[], str]) -> str:
@@ -111,7 +124,7 @@ def rendered(shared_value: Shared[Any], *, variant: str, render: Callable[[], st
         return render()
     if html is None:
         html = render()
-        cache.set(key, html, KEEP_SECONDS)
+        _store(key, html)
     return html
 
 
