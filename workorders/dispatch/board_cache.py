@@ -28,6 +28,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
 from django.core.cache import cache
 from django.db.models import Max
@@ -76,31 +77,32 @@ class LiveBoard:
     refresh_after: float | None = None
 
 
-class _Recent:
-    """This process's copy of the last few renderings, so serving one does not move hundreds of
-    kilobytes out of the shared cache on every request."""
+class _Lru:
+    """A small per-process LRU, safe across request threads."""
 
     def __init__(self, size: int) -> None:
         self.size = size
-        self.items: OrderedDict[str, str] = OrderedDict()
+        self.items: OrderedDict = OrderedDict()
         self.lock = threading.Lock()
 
-    def get(self, token: str) -> str | None:
+    def get(self, key: object) -> Any:
         with self.lock:
-            html = self.items.get(token)
-            if html is not None:
-                self.items.move_to_end(token)
-            return html
+            value = self.items.get(key)
+            if value is not None:
+                self.items.move_to_end(key)
+            return value
 
-    def put(self, token: str, html: str) -> None:
+    def put(self, key: object, value: object) -> None:
         with self.lock:
-            self.items[token] = html
-            self.items.move_to_end(token)
+            self.items[key] = value
+            self.items.move_to_end(key)
             while len(self.items) > self.size:
                 self.items.popitem(last=False)
 
 
-_recent_renderings = _Recent(size=32)
+# This process's copy of the last few renderings, so serving one does not move hundreds of
+# kilobytes out of the shared cache on every request.
+_recent_renderings = _Lru(size=32)
 
 
 def _html(token: str) -> str | None:
@@ -186,44 +188,27 @@ def _render(key: str, stamp: str, render: Callable[[], tuple[str, datetime]]) ->
 # --- job cards ----------------------------------------------------------------------------------
 
 
-class _Cards:
-    """Rendered job cards, keyed by everything a card shows: a card is rendered again only when
-    its job, its SLA state, its day or the viewer's planning right changed. Per process."""
-
-    def __init__(self, size: int) -> None:
-        self.size = size
-        self.items: OrderedDict[tuple, SafeString] = OrderedDict()
-        self.lock = threading.Lock()
-
-    def html(self, wo: WorkOrder, *, can_plan: bool) -> SafeString:
-        key = (
-            wo.pk,
-            wo.updated_at,
-            wo.version,
-            wo.sla,
-            wo.carried_over,
-            can_plan,
-            timezone.get_current_timezone_name(),
-            wo.asset.code if wo.asset_id else "",
-            wo.location.name if wo.location_id else "",
-        )
-        with self.lock:
-            html = self.items.get(key)
-            if html is not None:
-                self.items.move_to_end(key)
-                return html
-        html = mark_safe(  # noqa: S308 - our own template's output
-            get_template("dispatch/board.html#card").render({"wo": wo, "can_plan": can_plan})
-        )
-        with self.lock:
-            self.items[key] = html
-            while len(self.items) > self.size:
-                self.items.popitem(last=False)
-        return html
-
-
-_cards = _Cards(size=20_000)
+# Rendered job cards, keyed by everything a card shows: a card is rendered again only when its
+# job, its SLA state, its day or the viewer's planning right changed.
+_cards = _Lru(size=20_000)
 
 
 def card_html(wo: WorkOrder, *, can_plan: bool) -> SafeString:
-    return _cards.html(wo, can_plan=can_plan)
+    key = (
+        wo.pk,
+        wo.updated_at,
+        wo.version,
+        wo.sla,
+        wo.carried_over,
+        can_plan,
+        timezone.get_current_timezone_name(),
+        wo.asset.code if wo.asset_id else "",
+        wo.location.name if wo.location_id else "",
+    )
+    html = _cards.get(key)
+    if html is None:
+        html = mark_safe(  # noqa: S308 - our own template's output
+            get_template("dispatch/board.html#card").render({"wo": wo, "can_plan": can_plan})
+        )
+        _cards.put(key, html)
+    return html
