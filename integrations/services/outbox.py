@@ -76,11 +76,17 @@ def _supported(connection_ids: set[int]) -> dict[int, tuple[str, ...]]:
 
 def work_order_completed_enqueue(*, organization_id: int, work_order_id: int) -> list[int]:
     """Enqueue the completion, labour and parts of a completed work order. Idempotent."""
+    from workorders.maintenance.schedule import local_today
     from workorders.models import PartUsage, TimeEntry, WorkOrder
 
-    work_order = WorkOrder.objects.filter(pk=work_order_id, organization_id=organization_id).first()
+    work_order = (
+        WorkOrder.objects.filter(pk=work_order_id, organization_id=organization_id)
+        .select_related("organization")
+        .first()
+    )
     if work_order is None or work_order.completed_at is None:
         return []
+    time_zone = work_order.organization.time_zone
     wo_refs = _refs("work_orders", WORK_ORDER, [work_order.pk], organization_id)
     entries = list(
         TimeEntry.objects.filter(work_order=work_order, kind__in=LABOUR_KINDS)
@@ -151,7 +157,8 @@ def work_order_completed_enqueue(*, organization_id: int, work_order_id: int) ->
                 {
                     "employee_remote_id": employee_remote,
                     "work_order_remote_id": wo_refs.get((connection_id, work_order.pk)),
-                    "date": timezone.localdate(entry.started_at).isoformat(),
+                    # The day the work was done where it was done, as the ERP's timesheet shows it.
+                    "date": local_today(entry.started_at, time_zone).isoformat(),
                     "hours": str((Decimal(entry.minutes) / 60).quantize(Decimal("0.01"))),
                     "description": f"{work_order.reference} {work_order.title} ({entry.kind})",
                 },

@@ -214,6 +214,25 @@ def test_dropping_on_an_hour_reschedules(as_member, dispatcher, crew, frozen):
 # --- API ----------------------------------------------------------------------------------------
 
 
+def test_api_technicians_counts_a_certificate_by_the_organisations_date(
+    with_token, dispatcher, crew, fgas
+):
+    import time_machine
+
+    from tests.dispatch.factories import certify
+    from workorders.dispatch.models import TechnicianSkill
+
+    profile = crew[0].technician_profile
+    TechnicianSkill.objects.create(profile=profile, skill=fgas, level=2)
+    certify(profile, fgas, expires_on=datetime(2026, 5, 6).date())
+    client = with_token(dispatcher)
+    # 00:30 on 7 May in Berlin, still 6 May on the server's UTC clock: the certificate has lapsed.
+    with time_machine.travel(datetime(2026, 5, 7, 0, 30, tzinfo=BERLIN), tick=False):
+        people = client.get("/api/v1/technicians").json()
+    ann = next(p for p in people if p["name"] == "Ann Tech")
+    assert next(s for s in ann["skills"] if s["code"] == "f-gas")["counts"] is False
+
+
 def test_api_technicians_and_suggestions(with_token, dispatcher, crew, fgas, frozen):
     from datetime import date
 

@@ -93,11 +93,13 @@ from django.utils import timezone
 from assets.models import Asset
 from fieldops.accounts.models import Membership
 from workorders.maintenance import services
+from workorders.maintenance.schedule import local_today
 admin = Membership.objects.get(user__username="admin")
 asset = Asset.objects.get(code="FLT-401")
 services.plan_create(membership=admin, spec=services.PlanSpec(
     name="Forklift weekly check (beat test)", asset_id=asset.public_id,
-    start_date=timezone.localdate(), interval_count=1, interval_unit="weeks",
+    start_date=local_today(timezone.now(), admin.organization.time_zone),
+    interval_count=1, interval_unit="weeks",
     work_title="Forklift weekly check"))
 """
 

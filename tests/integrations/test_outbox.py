@@ -1,6 +1,6 @@
 """Write-back through the outbox: once per change, retried until acknowledged."""
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.utils import timezone
@@ -200,3 +200,34 @@ def test_a_status_change_other_than_completion_enqueues_nothing(
             expected_version=work_order.version,
         )
     assert not OutboxMessage.objects.exists()
+
+
+def test_labour_is_dated_by_the_organisations_day_not_the_servers(
+    organization, dispatcher, technician
+):
+    import time_machine
+
+    organization.time_zone = "Europe/Berlin"
+    organization.save(update_fields=["time_zone"])
+    connection = ConnectionFactory(organization=organization, system="tryton")
+    ExternalReference.objects.create(
+        organization=organization,
+        connection=connection,
+        system=connection.system,
+        entity="employees",
+        remote_id="7",
+        local_model="accounts.membership",
+        local_id=technician.pk,
+        payload_hash="-",
+    )
+    work_order, _ = work_order_create(
+        membership=dispatcher,
+        organization_id=organization.pk,
+        spec=WorkOrderSpec(title="Night call-out", work_type="inspection"),
+    )
+    # Work started 22:30 UTC on 6 May, which is 00:30 on 7 May in Berlin.
+    with time_machine.travel(datetime(2026, 5, 7, 1, 30, tzinfo=UTC), tick=False):
+        work_order = complete(work_order, dispatcher, technician, minutes=(45,))
+    work_order_completed_enqueue(organization_id=organization.pk, work_order_id=work_order.pk)
+    labour = OutboxMessage.objects.get(operation="timesheet.create")
+    assert labour.payload["date"] == "2026-05-07"

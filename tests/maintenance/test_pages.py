@@ -192,3 +192,14 @@ def test_editors_open_only_for_those_who_may_save(supervisor, dispatcher, pump, 
     editable = as_member(supervisor).get(f"/rules/{rule.public_id}/").content.decode()
     assert '<fieldset class="form-body">' in editable
     assert "Save changes" in editable
+
+
+def test_new_plan_starts_on_the_organisations_date_not_the_servers(supervisor, as_member, at):
+    organization = supervisor.organization
+    organization.time_zone = "Europe/Berlin"
+    organization.save(update_fields=["time_zone"])
+    client = as_member(supervisor)
+    with at(2025, 1, 10, 23, 30):  # 00:30 on the 11th in Berlin
+        page = client.get("/plans/new/").content.decode()
+    assert 'value="2025-01-11"' in page
+    assert 'value="2025-01-10"' not in page

@@ -98,6 +98,7 @@ from integrations.crypto import encrypt_credentials
 from integrations.models import Connection
 from integrations.webhooks.services.endpoints import endpoint_create
 from workorders.maintenance import services
+from workorders.maintenance.schedule import local_today
 admin = Membership.objects.get(user__username="admin")
 Asset.objects.bulk_create(
     Asset(organization_id=admin.organization_id, code=f"SCALE-{{i:03d}}", name=f"Fan {{i}}",
@@ -109,7 +110,8 @@ Asset.objects.filter(code__startswith="SCALE-").update(
 )
 services.plan_create(membership=admin, spec=services.PlanSpec(
     name="Scale-out", scope="asset_type", asset_type="scalefan",
-    start_date=timezone.localdate(), interval_count=1, interval_unit="weeks",
+    start_date=local_today(timezone.now(), admin.organization.time_zone),
+    interval_count=1, interval_unit="weeks",
     work_title="Scale-out PM"))
 endpoint_create(membership=admin, url="{hook_url}", event_types=["pm.generated"])
 connection = Connection.objects.create(

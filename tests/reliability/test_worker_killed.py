@@ -22,6 +22,7 @@ from django.utils import timezone
 from assets.models import Asset
 from fieldops.accounts.models import Membership
 from workorders.maintenance import services
+from workorders.maintenance.schedule import local_today
 admin = Membership.objects.get(user__username="admin")
 Asset.objects.bulk_create(
     Asset(organization_id=admin.organization_id, code=f"KILL-{{i:04d}}", name=f"Pump {{i}}",
@@ -33,7 +34,8 @@ Asset.objects.filter(code__startswith="KILL-").update(
 )
 plan = services.plan_create(membership=admin, spec=services.PlanSpec(
     name="Kill test", scope="asset_type", asset_type="killpump",
-    start_date=timezone.localdate(), interval_count=1, interval_unit="weeks",
+    start_date=local_today(timezone.now(), admin.organization.time_zone),
+    interval_count=1, interval_unit="weeks",
     work_title="Kill test PM"))
 print(plan.pk)
 """
@@ -48,12 +50,15 @@ def test_worker_killed_during_pm_generation_opens_each_work_order_once(stack):
     plan_id = int(stack.shell(PM_SETUP.format(n=N_ASSETS)))
     stack.send_task(PM_PASS)
 
-    wait_for(
-        lambda: stack.scalar(PM_WORK_ORDERS, ("Kill test PM",)) >= 10 or not first.alive(),
-        timeout=90,
-        interval=0.05,
-        what="the pass to open its first work orders",
-    )
+    try:
+        wait_for(
+            lambda: stack.scalar(PM_WORK_ORDERS, ("Kill test PM",)) >= 10 or not first.alive(),
+            timeout=90,
+            interval=0.05,
+            what="the pass to open its first work orders",
+        )
+    except AssertionError as exc:
+        raise AssertionError(f"{exc}\n{first.log()[-4000:]}") from None
     assert first.alive(), first.log()
     first.kill()
     before = stack.query(PM_WORK_ORDERS, ("Kill test PM",))[0][0]

@@ -21,6 +21,7 @@ from workorders.dispatch.selectors import (
     technicians_for,
 )
 from workorders.dispatch.suggestions import suggestions_for
+from workorders.maintenance.schedule import local_today
 from workorders.selectors import work_order_get_for_member
 
 router = Router(tags=["dispatch"])
@@ -34,9 +35,8 @@ def _office(request: HttpRequest) -> Membership:
     return membership
 
 
-def _technician_out(technician: Membership, *, open_jobs: int, now) -> dict:
+def _technician_out(technician: Membership, *, open_jobs: int, now, today) -> dict:
     profile = profile_of(technician)
-    today = timezone.localdate(now)
     skills = []
     if profile is not None:
         certificates = list(profile.certifications.all())
@@ -91,7 +91,11 @@ def technician_list(request: HttpRequest):
     now = timezone.now()
     technicians = list(technicians_for(membership.organization_id))
     loads = loads_for(technicians, window=None)
-    return [_technician_out(t, open_jobs=loads[t.pk].open_jobs, now=now) for t in technicians]
+    today = local_today(now, membership.organization.time_zone)
+    return [
+        _technician_out(t, open_jobs=loads[t.pk].open_jobs, now=now, today=today)
+        for t in technicians
+    ]
 
 
 @router.get(

@@ -30,6 +30,7 @@ from workorders.maintenance.models import (
     ScopeKind,
     Trigger,
 )
+from workorders.maintenance.schedule import local_today
 from workorders.maintenance.services.plans import (
     PLANNERS,
     SPEC_FIELDS,
@@ -160,9 +161,11 @@ def plan_detail(request: HttpRequest, plan_id: Any) -> HttpResponse:
     return render(request, "maintenance/plan_detail.html", context)
 
 
-def _plan_form_values(plan: MaintenancePlan | None) -> dict[str, Any]:
+def _plan_form_values(plan: MaintenancePlan | None, time_zone: str) -> dict[str, Any]:
     if plan is None:
-        today = timezone.localdate()
+        # The organisation's date, not the server's: "today" in Berlin past 23:00 UTC is
+        # tomorrow, and a fixed plan starting yesterday would first fall due a whole interval on.
+        today = local_today(timezone.now(), time_zone)
         return {
             "scope": "asset",
             "trigger": "time",
@@ -215,7 +218,13 @@ def _require_planner(request: HttpRequest) -> None:
 def _plan_save(request: HttpRequest, plan: MaintenancePlan | None) -> HttpResponse:
     _require_planner(request)
     if request.method != "POST":
-        return _plan_editor(request, plan, _plan_form_values(plan), {}, 200)
+        return _plan_editor(
+            request,
+            plan,
+            _plan_form_values(plan, request.membership.organization.time_zone),
+            {},
+            200,
+        )
     values = request.POST.dict()
     values["is_active"] = request.POST.get("is_active") == "on"
     values["skip_if_open"] = request.POST.get("skip_if_open") == "on"
