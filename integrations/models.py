@@ -87,12 +87,22 @@ class Connection(OrganizationScopedModel):
 
 
 class ExternalReference(TimeStampedModel):
-    """System + remote id ↔ local row (or just the synced copy while no local model exists)."""
+    """System + remote id ↔ local row (or just the synced copy while no local model exists).
 
+    A sync writes a row here and in SyncedRecord for every new remote record, so both carry only
+    the indexes their reads use: by connection + entity (+ remote id, + seen run, + change
+    time), by local row, by public id. Nothing looks them up by organisation or by creation time,
+    and each such index would cost every one of those writes."""
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
     organization = models.ForeignKey(
-        "accounts.Organization", on_delete=models.CASCADE, related_name="+"
+        "accounts.Organization", on_delete=models.CASCADE, related_name="+", db_index=False
     )
-    connection = models.ForeignKey(Connection, on_delete=models.CASCADE, related_name="references")
+    # Led by extref_remote_unique and extref_seen.
+    connection = models.ForeignKey(
+        Connection, on_delete=models.CASCADE, related_name="references", db_index=False
+    )
     system = models.CharField(max_length=30, choices=System.choices)
     entity = models.CharField(max_length=30, choices=Entity.choices)
     remote_id = models.CharField(max_length=200)
@@ -126,15 +136,21 @@ class ExternalReference(TimeStampedModel):
 
 
 class SyncedRecord(TimeStampedModel):
-    """The latest unified record and the raw remote record it came from (kept for audit)."""
+    """The latest unified record and the raw remote record it came from (kept for audit). Indexed
+    as sparingly as ExternalReference, for the same reason."""
 
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)  # in synced_list
     reference = models.OneToOneField(
         ExternalReference, on_delete=models.CASCADE, related_name="record", primary_key=True
     )
     organization = models.ForeignKey(
-        "accounts.Organization", on_delete=models.CASCADE, related_name="+"
+        "accounts.Organization", on_delete=models.CASCADE, related_name="+", db_index=False
     )
-    connection = models.ForeignKey(Connection, on_delete=models.CASCADE, related_name="+")
+    # Led by synced_list.
+    connection = models.ForeignKey(
+        Connection, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
     entity = models.CharField(max_length=30, choices=Entity.choices)
     unified = models.JSONField()
     raw = models.JSONField()
