@@ -89,3 +89,21 @@ def test_a_site_filter_is_not_served_the_whole_organisations_list(
     html = client.get(f"/dashboard/assets/?site={plant.public_id}").content.decode()
     assert "IN-PLANT" in html
     assert "ELSEWHERE" not in html
+
+
+@time_machine.travel(NOW, tick=False)
+def test_pages_past_the_end_are_the_last_page_and_compute_nothing_new(
+    supervisor, as_member, many_assets, monkeypatch
+):
+    from workorders.kpis import overview
+
+    computed = []
+    real = overview.asset_health_page
+    monkeypatch.setattr(
+        overview, "asset_health_page", lambda **kw: computed.append(kw["page"]) or real(**kw)
+    )
+    client = as_member(supervisor)
+    for page in (2, 9, 500, 10**9):
+        html = client.get(f"/dashboard/assets/?page={page}").content.decode()
+        assert f"Assets 51{DASH}52 of 52" in html
+    assert computed == [2]

@@ -148,7 +148,10 @@ def dashboard_shared(scope: selectors.Scope) -> Shared[selectors.Dashboard]:
 def asset_health_shared(
     *, organization_id: int, time_zone: str, site: Location | None, page: int
 ) -> Shared[overview.AssetPage]:
-    """One page of the asset health list, shared by the organisation's readers."""
+    """One page of the asset health list, shared by the organisation's readers. A page past the
+    last is the last, under the last page's key: asking for page 10,000 computes nothing new."""
+    if page > 1:
+        page = min(page, overview.asset_pages(organization_id=organization_id, site=site))
     return shared(
         organization_id=organization_id,
         key=f"asset-health:{time_zone}:{site.pk if site else '-'}:{page}",

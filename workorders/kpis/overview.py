@@ -120,6 +120,14 @@ class AssetPage:
         return self.number < self.num_pages
 
 
+def asset_pages(*, organization_id: int, site: Location | None) -> int:
+    """How many pages the asset health list has (at least one). One count query."""
+    assets = Asset.objects.filter(organization_id=organization_id)
+    if site is not None:
+        assets = assets.filter(location__path__startswith=site.path)
+    return max(1, -(-assets.count() // ASSETS_PER_PAGE))
+
+
 def asset_health_page(
     *, organization_id: int, time_zone: str, now: datetime, site: Location | None, page: int
 ) -> AssetPage:
