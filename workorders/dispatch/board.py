@@ -25,7 +25,7 @@ from workorders.dispatch.selectors import (
     technicians_for,
     work_order_points,
 )
-from workorders.models import OPEN_STATUSES, Priority, Status, WorkOrder
+from workorders.models import OPEN_STATUSES, UNDER_WAY_STATUSES, Priority, Status, WorkOrder
 from workorders.services.sla import sla_state
 
 QUEUE_LIMIT = 200
@@ -37,7 +37,6 @@ FIRST_HOUR, LAST_HOUR = 6, 20
 # A write stamps updated_at before it commits; look this far back so a change committed just
 # after a render is never mistaken for "already seen".
 SINCE_SLACK = timedelta(seconds=30)
-ACTIVE = (Status.EN_ROUTE, Status.IN_PROGRESS, Status.ON_HOLD)
 
 
 @dataclass(frozen=True)
@@ -142,7 +141,7 @@ def board_for(
     for wo in (*queue, *lane_work):
         wo.sla = sla_state(wo, now=now)
         wo.carried_over = bool(wo.scheduled_start and wo.scheduled_start < day_start)
-        wo.active = wo.status in ACTIVE
+        wo.active = wo.status in UNDER_WAY_STATUSES
     lanes = _lanes(technicians, lane_work, assignees_of([wo.pk for wo in lane_work]), now=now)
     return {
         "day": day,

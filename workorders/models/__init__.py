@@ -16,6 +16,7 @@ from workorders.models.requests import Request, RequestStatus
 from workorders.models.work_order import (
     OPEN_STATUSES,
     OPEN_STATUSES_ASSIGNABLE,
+    UNDER_WAY_STATUSES,
     ChangeSource,
     OrganizationWorkSettings,
     Priority,
@@ -32,6 +33,7 @@ from workorders.models.work_order import (
 __all__ = [
     "OPEN_STATUSES",
     "OPEN_STATUSES_ASSIGNABLE",
+    "UNDER_WAY_STATUSES",
     "Attachment",
     "AttachmentKind",
     "ChangeSource",

@@ -28,6 +28,8 @@ OPEN_STATUSES = (
     Status.IN_PROGRESS,
     Status.ON_HOLD,
 )
+# Under way: the technician has set off and the job is not done (a pause included).
+UNDER_WAY_STATUSES = (Status.EN_ROUTE, Status.IN_PROGRESS, Status.ON_HOLD)
 
 # Work that can still change hands (not once someone is on the way or working on it).
 OPEN_STATUSES_ASSIGNABLE = (Status.NEW, Status.ASSIGNED, Status.DISPATCHED, Status.ON_HOLD)

@@ -13,6 +13,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.vary import vary_on_headers
 
 from fieldops.accounts.models import Membership
+from workorders.models import UNDER_WAY_STATUSES
 from workorders.selectors import JobCard, technician_open_jobs
 from workorders.services.sla import sla_state
 
@@ -21,7 +22,6 @@ from workorders.services.sla import sla_state
 # entry never goes stale: a changed job is a new key and the old entry ages out. About 2 KB an
 # entry (key and HTML), so ~20 MB at most: 50 technicians' 200 cards each per process.
 CARD_CACHE_SIZE = 10_000
-ACTIVE_STATUSES = ("en_route", "in_progress", "on_hold")
 
 
 @lru_cache(maxsize=CARD_CACHE_SIZE)
@@ -42,7 +42,7 @@ def _my_work(membership: Membership) -> dict:
         when = job.scheduled_start or job.due_at
         if sla == "overdue":
             section = "overdue"
-        elif job.status in ACTIVE_STATUSES or when is None or when <= end_of_day:
+        elif job.status in UNDER_WAY_STATUSES or when is None or when <= end_of_day:
             section = "today"
         else:
             section = "upcoming"
