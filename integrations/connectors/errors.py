@@ -1,7 +1,8 @@
 """What can go wrong talking to an ERP, each with a stable code for SyncRun errors.
 
-``retryable`` errors (rate limits, 5xx, timeouts) are retried with backoff and, when they persist,
-fail the run without changing the connection's credentials state; ``AuthFailed`` moves the
+``retryable`` errors (rate limits, 5xx, timeouts, an open circuit breaker) are retried with
+backoff (a breaker: when it half-opens) and, when they persist, fail the run without changing the
+connection's credentials state; ``AuthFailed`` moves the
 connection to auth_required; ``MalformedResponse`` and ``RemoteError`` are not retried.
 """
 
@@ -51,7 +52,11 @@ class RemoteNotFound(ConnectorError):
 
 
 class CircuitOpen(ConnectorError):
+    """Calls are paused; ``retry_after`` is when the breaker lets one through again. A sync run or
+    an outbox message waits for that instead of failing for good."""
+
     code = "CIRCUIT_OPEN"
+    retryable = True
 
 
 class Unsupported(ConnectorError):

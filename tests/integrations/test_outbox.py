@@ -188,6 +188,28 @@ def test_push_retries_with_backoff_until_acknowledged_then_never_again(sap, disp
     assert sim.completed == ["4000000"]
 
 
+def test_a_push_that_meets_an_open_breaker_waits_for_it_instead_of_failing(
+    sap, dispatcher, technician
+):
+    connection, sim = sap
+    work_order = erp_work_order_completed(dispatcher, technician)
+    (message_id,) = work_order_completed_enqueue(
+        organization_id=work_order.organization_id, work_order_id=work_order.pk
+    )
+    reopens = timezone.now() + timedelta(seconds=300)
+    connection.__class__.objects.filter(pk=connection.pk).update(circuit_open_until=reopens)
+    connector = connector_for(
+        connection, transport=sim.transport(), sleep=lambda s: None, max_inline_wait=0
+    )
+    calls = len(sim.requests)
+    assert outbox_push(message_id=message_id, connector=connector) == pytest.approx(300, abs=5)
+    assert len(sim.requests) == calls  # paused: the ERP was not called
+    message = OutboxMessage.objects.get()
+    assert message.status == "pending"
+    assert abs((message.next_attempt_at - reopens).total_seconds()) < 5
+    assert "CIRCUIT_OPEN" in message.last_error
+
+
 def test_a_status_change_other_than_completion_enqueues_nothing(
     sap, dispatcher, technician, django_capture_on_commit_callbacks
 ):

@@ -3,6 +3,8 @@
 from datetime import timedelta
 
 import pytest
+import time_machine
+from django.utils import timezone
 
 from fieldops import events
 from integrations.connectors.factory import connector_for
@@ -234,8 +236,15 @@ def test_repeated_failures_trip_the_circuit_breaker(connection):
     connection.refresh_from_db()
     assert connection.circuit_open_until is not None
     count = len(sim.requests)
-    run = run_sync(connection, sim)
+    with pytest.raises(RetryLater) as later:
+        run_sync(connection, sim)
     assert len(sim.requests) == count  # paused: the ERP was not called
-    assert run.error_code == "CIRCUIT_OPEN"
+    # The run waits for the breaker to let a call through again, instead of failing.
+    cooldown = (connection.circuit_open_until - timezone.now()).total_seconds()
+    assert abs(later.value.delay - cooldown) < 5
+    run = SyncRun.objects.get(status="running")
+    assert run.errors[-1]["code"] == "CIRCUIT_OPEN"
     connection.refresh_from_db()
     assert connection.status == ConnectionStatus.OFFLINE
+    with time_machine.travel(connection.circuit_open_until + timedelta(seconds=1)):
+        assert run_sync(connection, sim, run=run).status == "completed"
