@@ -62,7 +62,8 @@ def run(args: argparse.Namespace, database_url: str) -> None:
     from integrations.connectors.factory import connector_for
     from integrations.crypto import encrypt_credentials
     from integrations.models import Connection, ExternalReference, SyncedRecord, SyncRun
-    from integrations.services.sync import payload_hash, sync_run_execute
+    from integrations.services.sync import sync_run_execute
+    from integrations.services.sync_writes import payload_hash
     from integrations.unified import to_json
     from tests.factories import OrganizationFactory
     from tests.integrations.sap_data import equipment

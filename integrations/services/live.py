@@ -81,7 +81,7 @@ def live_get(*, connection: Connection, entity: str, remote_id: str) -> RemoteRe
 def record_out(
     *, connection: Connection, entity: str, unified: dict[str, Any], raw: dict[str, Any]
 ) -> dict[str, Any]:
-    from integrations.services.sync import unified_id
+    from integrations.services.sync_writes import unified_id
 
     return {
         "id": str(unified_id(connection, entity, unified["remote_id"])),

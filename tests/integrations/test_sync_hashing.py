@@ -12,7 +12,7 @@ import pydantic
 import pytest
 
 from integrations import unified
-from integrations.services.sync import _timestamp, canonical_json, payload_hash, raw_json
+from integrations.services.sync_writes import canonical_json, payload_hash, pg_timestamp, raw_json
 
 
 def legacy_hash(payload):
@@ -88,19 +88,19 @@ def test_raw_json_keeps_every_value():
 def test_timestamps_go_to_postgresql_in_utc():
     far = timezone(timedelta(hours=22, minutes=28))
     moment = datetime(2026, 1, 1, 23, 0, tzinfo=far)
-    assert _timestamp(moment) == "2026-01-01T00:32:00+00:00"
-    assert datetime.fromisoformat(_timestamp(moment)) == moment
-    assert _timestamp(datetime(2026, 1, 1, tzinfo=UTC)) == "2026-01-01T00:00:00+00:00"
-    assert _timestamp(None) is None
+    assert pg_timestamp(moment) == "2026-01-01T00:32:00+00:00"
+    assert datetime.fromisoformat(pg_timestamp(moment)) == moment
+    assert pg_timestamp(datetime(2026, 1, 1, tzinfo=UTC)) == "2026-01-01T00:00:00+00:00"
+    assert pg_timestamp(None) is None
 
 
 def test_public_ids_written_by_copy_are_the_unified_ids(organization):
-    from integrations.services.sync import _unified_id_texts, unified_id
+    from integrations.services.sync_writes import unified_id, unified_id_texts
     from tests.integrations.factories import ConnectionFactory
 
     connection = ConnectionFactory(organization=organization)
     remote_ids = ["10000001", "Pumpe Süd/1", "", "x" * 300, "'; DROP"]
     for entity in ("assets", "work_orders"):
-        assert _unified_id_texts(connection, entity, remote_ids) == [
+        assert unified_id_texts(connection, entity, remote_ids) == [
             str(unified_id(connection, entity, remote_id)) for remote_id in remote_ids
         ]

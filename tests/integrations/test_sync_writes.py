@@ -10,8 +10,9 @@ from django.test.utils import CaptureQueriesContext
 
 from integrations.connectors.factory import connector_for
 from integrations.models import ExternalReference, SyncedRecord, SyncRun
-from integrations.services import sync
-from integrations.services.sync import payload_hash, sync_run_execute, unified_id
+from integrations.services import sync_writes
+from integrations.services.sync import sync_run_execute
+from integrations.services.sync_writes import payload_hash, unified_id
 from tests.integrations import sap_data
 from tests.integrations.factories import ConnectionFactory
 from tests.integrations.sap_data import T0
@@ -108,7 +109,7 @@ def test_postgres_copy_path_and_orm_path_write_the_same_rows(organization, monke
         pytest.skip("the COPY write path exists only on PostgreSQL (SQLite always takes the ORM)")
     fast = ConnectionFactory(organization=organization)
     fast_runs = history(fast)
-    monkeypatch.setattr(sync, "_PostgresWriter", sync._OrmWriter)
+    monkeypatch.setattr(sync_writes, "PostgresWriter", sync_writes.OrmWriter)
     orm = ConnectionFactory(organization=organization)
     orm_runs = history(orm)
     counts = [(r.created, r.updated, r.unchanged, r.deleted, r.failed) for r in fast_runs]

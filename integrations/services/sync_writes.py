@@ -1,0 +1,322 @@
+"""How one page of a sync run is serialised and written.
+
+* Each record is serialised once (PageRow): the unified record as canonical JSON, hashed for
+  change detection and written as is, and the raw record as JSON.
+* A writer reads the page's existing references and writes the new and changed ones:
+  PostgresWriter (COPY and UPDATE ... FROM unnest) on PostgreSQL, OrmWriter elsewhere.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import uuid
+from datetime import UTC, datetime
+from typing import Any, NamedTuple
+
+import orjson
+
+from integrations.connectors.base import RemoteRecord
+from integrations.models import Connection, ExternalReference, SyncedRecord, SyncRun
+from integrations.unified import to_json
+
+
+def unified_id(connection: Connection, entity: str, remote_id: str) -> uuid.UUID:
+    """The record's FieldOps id: the same whether it is read live or from the synced copy."""
+    return uuid.uuid5(connection.public_id, f"{entity}/{remote_id}")
+
+
+def unified_id_texts(connection: Connection, entity: str, remote_ids: list[str]) -> list[str]:
+    """``str(unified_id(...))`` of each, for COPY: uuid5's own algorithm (RFC 4122: SHA-1 of
+    namespace and name, version and variant bits set) without building a UUID object only to
+    turn it back into text, a third of the time."""
+    namespace = connection.public_id.bytes
+    texts = []
+    for remote_id in remote_ids:
+        name = namespace + f"{entity}/{remote_id}".encode()
+        digest = bytearray(hashlib.sha1(name, usedforsecurity=False).digest())
+        digest[6] = (digest[6] & 0x0F) | 0x50
+        digest[8] = (digest[8] & 0x3F) | 0x80
+        h = digest[:16].hex()
+        texts.append(f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}")
+    return texts
+
+
+_CANONICAL = (
+    orjson.OPT_SORT_KEYS
+    | orjson.OPT_PASSTHROUGH_DATETIME
+    | orjson.OPT_PASSTHROUGH_DATACLASS
+    | orjson.OPT_PASSTHROUGH_SUBCLASS
+)
+
+
+def canonical_json(unified: dict[str, Any]) -> str:
+    """Sorted keys, no spaces, non-ASCII escaped: the text that is hashed.
+
+    orjson writes it about ten times faster than ``json.dumps`` and, for ASCII output of JSON
+    types, byte for byte the same, so the hashes stored before it stay valid. A unified record
+    has no floats (amounts are decimal strings), where the two would differ. Non-ASCII text
+    (orjson has no ``ensure_ascii``), DEL (which ``json`` escapes) and whatever orjson refuses
+    (an int beyond 64 bits, a date) take ``json.dumps``."""
+    try:
+        data = orjson.dumps(unified, option=_CANONICAL)
+    except TypeError:
+        pass
+    else:
+        if data.isascii() and b"\x7f" not in data:
+            return data.decode()
+    return json.dumps(unified, sort_keys=True, separators=(",", ":"), default=str)
+
+
+def payload_hash(unified: dict[str, Any]) -> str:
+    return hashlib.sha256(canonical_json(unified).encode()).hexdigest()
+
+
+def raw_json(raw: dict[str, Any]) -> str:
+    """The raw record as JSON for the jsonb column (which normalises it: no canonical form)."""
+    try:
+        return orjson.dumps(raw, default=str, option=_CANONICAL & ~orjson.OPT_SORT_KEYS).decode()
+    except TypeError:  # an int beyond 64 bits
+        return json.dumps(raw, default=str)
+
+
+class PageRow:
+    """One remote record, serialised once: the unified record as canonical JSON (hashed for
+    change detection and written as is) and the raw record as JSON."""
+
+    __slots__ = ("digest", "raw_json", "record", "remote_id", "unified", "unified_json")
+
+    def __init__(self, record: RemoteRecord, unified: dict[str, Any] | None = None):
+        self.record = record
+        self.remote_id = record.unified.remote_id
+        self.unified = to_json(record.unified) if unified is None else unified
+        self.unified_json = canonical_json(self.unified)
+        self.digest = hashlib.sha256(self.unified_json.encode()).hexdigest()
+        self.raw_json = raw_json(record.raw)
+
+
+def pg_timestamp(moment: datetime | None) -> str | None:
+    """A datetime as PostgreSQL text, in UTC when it carries another offset (PostgreSQL refuses
+    offsets beyond 15:59)."""
+    if moment is None:
+        return None
+    if moment.utcoffset():
+        # beyond year 9999 in UTC: left as it is, for PostgreSQL to refuse (as pgtime does)
+        with contextlib.suppress(OverflowError):
+            moment = moment.astimezone(UTC)
+    return moment.isoformat()
+
+
+class _Written(NamedTuple):
+    """A new reference as far as counting and error reporting need it."""
+
+    pk: int
+    remote_id: str
+
+
+class OrmWriter:
+    """SQLite and anything else: bulk_create / bulk_update through the ORM."""
+
+    def __init__(self, *, db: Any, run: SyncRun, now: datetime):
+        self.db, self.run, self.now = db, run, now
+
+    def existing(self, remote_ids: list[str]) -> Any:
+        return ExternalReference.objects.filter(
+            connection=self.run.connection, entity=self.run.entity, remote_id__in=remote_ids
+        )
+
+    def _new_ref(self, row: PageRow, pk: int | None = None) -> ExternalReference:
+        run, unified = self.run, row.record.unified
+        connection = run.connection
+        return ExternalReference(
+            pk=pk,
+            public_id=unified_id(connection, run.entity, row.remote_id),
+            organization_id=connection.organization_id,
+            connection=connection,
+            system=connection.system,
+            entity=run.entity,
+            remote_id=row.remote_id,
+            payload_hash=row.digest,
+            remote_updated_at=unified.remote_updated_at,
+            is_deleted=unified.is_deleted,
+            deleted_at=self.now if unified.is_deleted else None,
+            last_seen_run=run if run.full else None,
+            created_at=self.now,
+            updated_at=self.now,
+        )
+
+    def create(self, rows: list[PageRow], *, keep: bool) -> list[ExternalReference]:
+        if not rows:
+            return []
+        refs = ExternalReference.objects.bulk_create([self._new_ref(row) for row in rows])
+        if any(ref.pk is None for ref in refs):  # a backend that returns no ids
+            ids = dict(
+                ExternalReference.objects.filter(
+                    public_id__in=[ref.public_id for ref in refs]
+                ).values_list("public_id", "pk")
+            )
+            for ref in refs:
+                ref.pk = ids[ref.public_id]
+        SyncedRecord.objects.bulk_create(
+            [self._synced(ref, row) for ref, row in zip(refs, rows, strict=True)]
+        )
+        return refs
+
+    def update(self, refs: list[ExternalReference], rows: dict[str, PageRow]) -> None:
+        ExternalReference.objects.bulk_update(refs, REF_UPDATE_FIELDS)
+        SyncedRecord.objects.bulk_update(
+            [self._synced(ref, rows[ref.remote_id]) for ref in refs],
+            ["unified", "raw", "remote_updated_at", "is_deleted", "updated_at"],
+        )
+
+    def _synced(self, ref: ExternalReference, row: PageRow) -> SyncedRecord:
+        return SyncedRecord(
+            reference_id=ref.pk,
+            organization_id=ref.organization_id,
+            connection_id=ref.connection_id,
+            entity=ref.entity,
+            unified=row.unified,
+            raw=row.record.raw,
+            remote_updated_at=ref.remote_updated_at,
+            is_deleted=ref.is_deleted,
+            created_at=self.now,
+            updated_at=self.now,
+        )
+
+
+REF_UPDATE_FIELDS = [
+    "payload_hash",
+    "remote_updated_at",
+    "is_deleted",
+    "deleted_at",
+    "last_seen_run",
+    "updated_at",
+]
+
+
+class PostgresWriter(OrmWriter):
+    """PostgreSQL: rows built as tuples straight from the serialised page, new ones written with
+    COPY under ids taken from the sequence in one query, changed ones with one UPDATE ... FROM
+    unnest(...) per table. No model instance, no per-field preparation, JSON encoded once.
+    (bulk_create's parameter lists of JSON and Django's per-field ``get_db_prep_save`` cost
+    several times the write itself.)"""
+
+    def existing(self, remote_ids: list[str]) -> Any:
+        # One array parameter instead of a thousand placeholders.
+        return ExternalReference.objects.raw(
+            f"SELECT * FROM {ExternalReference._meta.db_table} WHERE connection_id = %s"  # noqa: S608
+            " AND entity = %s AND remote_id = ANY(%s)",
+            [self.run.connection_id, self.run.entity, remote_ids],
+        )
+
+    def create(self, rows: list[PageRow], *, keep: bool) -> list[Any]:
+        if not rows:
+            return []
+        run, now = self.run, self.now
+        connection = run.connection
+        ref_table = ExternalReference._meta.db_table
+        synced_table = SyncedRecord._meta.db_table
+        seen = run.pk if run.full else None
+        with self.db.cursor() as cursor:
+            # Statements through Django's wrapper (counted, logged in DEBUG); COPY through the
+            # psycopg cursor under it, which Django's wrapper does not expose.
+            copy_from = cursor.cursor.copy
+            cursor.execute(
+                "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
+                [ref_table, len(rows)],
+            )
+            ids = [pk for (pk,) in cursor.fetchall()]
+            public_ids = unified_id_texts(connection, run.entity, [r.remote_id for r in rows])
+            # Timestamps go in as text: the datetime dumper registered for every connection
+            # (UTC conversion, fieldops.web.pgtime) is Python and cost more than the rest of the
+            # row. pg_timestamp converts the same way.
+            stamp = pg_timestamp(now)
+            moments = [pg_timestamp(row.record.unified.remote_updated_at) for row in rows]
+            ref_head = (stamp, stamp, connection.organization_id, connection.pk, connection.system)
+            with copy_from(
+                f"COPY {ref_table} (id, created_at, updated_at, organization_id, connection_id,"
+                " system, entity, remote_id, public_id, local_model, local_id, payload_hash,"
+                " remote_updated_at, is_deleted, deleted_at, last_seen_run_id) FROM STDIN"
+            ) as copy:
+                write = copy.write_row
+                for pk, public_id, moment, row in zip(ids, public_ids, moments, rows, strict=True):
+                    deleted = row.record.unified.is_deleted
+                    write(
+                        (
+                            pk,
+                            *ref_head,
+                            run.entity,
+                            row.remote_id,
+                            public_id,
+                            "",
+                            None,
+                            row.digest,
+                            moment,
+                            deleted,
+                            stamp if deleted else None,
+                            seen,
+                        )
+                    )
+            synced_head = (stamp, stamp, connection.organization_id, connection.pk, run.entity)
+            with copy_from(
+                f"COPY {synced_table} (reference_id, created_at, updated_at, organization_id,"
+                " connection_id, entity, unified, raw, remote_updated_at, is_deleted) FROM STDIN"
+            ) as copy:
+                write = copy.write_row
+                for pk, moment, row in zip(ids, moments, rows, strict=True):
+                    write(
+                        (
+                            pk,
+                            *synced_head,
+                            row.unified_json,
+                            row.raw_json,
+                            moment,
+                            row.record.unified.is_deleted,
+                        )
+                    )
+        if keep:  # the local projection takes model instances
+            return [self._new_ref(row, pk) for pk, row in zip(ids, rows, strict=True)]
+        return [_Written(pk, row.remote_id) for pk, row in zip(ids, rows, strict=True)]
+
+    def update(self, refs: list[ExternalReference], rows: dict[str, PageRow]) -> None:
+        now = self.now
+        with self.db.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {ExternalReference._meta.db_table} AS r SET payload_hash = v.digest,"  # noqa: S608 (table name from the model, values are parameters)
+                " remote_updated_at = v.moment, is_deleted = v.deleted, deleted_at = v.deleted_at,"
+                " last_seen_run_id = v.seen, updated_at = %s"
+                " FROM unnest(%s::bigint[], %s::text[], %s::timestamptz[], %s::boolean[],"
+                " %s::timestamptz[], %s::bigint[]) AS v(id, digest, moment, deleted, deleted_at,"
+                " seen) WHERE r.id = v.id",
+                [
+                    now,
+                    [ref.pk for ref in refs],
+                    [ref.payload_hash for ref in refs],
+                    [ref.remote_updated_at for ref in refs],
+                    [ref.is_deleted for ref in refs],
+                    [ref.deleted_at for ref in refs],
+                    [ref.last_seen_run_id for ref in refs],
+                ],
+            )
+            cursor.execute(
+                f"UPDATE {SyncedRecord._meta.db_table} AS s SET unified = v.unified::jsonb,"  # noqa: S608
+                " raw = v.raw::jsonb, remote_updated_at = v.moment, is_deleted = v.deleted,"
+                " updated_at = %s FROM unnest(%s::bigint[], %s::text[], %s::text[],"
+                " %s::timestamptz[], %s::boolean[]) AS v(id, unified, raw, moment, deleted)"
+                " WHERE s.reference_id = v.id",
+                [
+                    now,
+                    [ref.pk for ref in refs],
+                    [rows[ref.remote_id].unified_json for ref in refs],
+                    [rows[ref.remote_id].raw_json for ref in refs],
+                    [ref.remote_updated_at for ref in refs],
+                    [ref.is_deleted for ref in refs],
+                ],
+            )
+
+
+def writer_for(db: Any, *, run: SyncRun, now: datetime) -> OrmWriter:
+    """The page writer for the database ``db``: COPY on PostgreSQL, the ORM elsewhere."""
+    writer = PostgresWriter if db.vendor == "postgresql" else OrmWriter
+    return writer(db=db, run=run, now=now)
