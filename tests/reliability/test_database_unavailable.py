@@ -19,7 +19,8 @@ def test_api_answers_503_envelope_when_the_connection_is_lost(dispatcher, with_t
     client = with_token(dispatcher)
     work_order = make_work_order(dispatcher)
     with mock.patch(
-        "workorders.api.work_order_out_by_ref", side_effect=OperationalError(DRIVER_MESSAGE)
+        "workorders.api.work_orders.work_order_out_by_ref",
+        side_effect=OperationalError(DRIVER_MESSAGE),
     ):
         response = client.get(f"/api/v1/work-orders/{work_order.reference}")
     assert response.status_code == 503
