@@ -18,6 +18,9 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
 from fieldops.realtime.routing import websocket_urlpatterns  # noqa: E402
+from fieldops.web.warmup import warm_up  # noqa: E402
+
+warm_up()
 
 application = ProtocolTypeRouter(
     {
