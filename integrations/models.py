@@ -90,9 +90,10 @@ class ExternalReference(TimeStampedModel):
     """System + remote id ↔ local row (or just the synced copy while no local model exists).
 
     A sync writes a row here and in SyncedRecord for every new remote record, so both carry only
-    the indexes their reads use: by connection + entity (+ remote id, + seen run, + change
-    time), by local row, by public id. Nothing looks them up by organisation or by creation time,
-    and each such index would cost every one of those writes."""
+    the indexes their reads use: by connection + entity (+ remote id, + seen run; + change time
+    on the cached record), by local row, by public id. Nothing looks them up by organisation
+    (only deleting a whole organisation, a rare admin act, scans them) or by creation time, and
+    each such index would cost every one of those writes."""
 
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
