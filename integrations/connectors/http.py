@@ -22,6 +22,7 @@ import httpx
 
 from integrations.connectors.errors import (
     AuthFailed,
+    CircuitOpen,
     ConnectorError,
     MalformedResponse,
     RateLimited,
@@ -72,6 +73,12 @@ def parse_retry_after(value: str | None, *, now: datetime | None = None) -> floa
 def backoff(attempt: int, *, base: float, cap: float) -> float:
     """Full jitter: uniform in [0, min(cap, base * 2**attempt)] (AWS architecture blog)."""
     return random.uniform(0, min(cap, base * (2**attempt)))
+
+
+def spread(seconds: float) -> float:
+    """A wait that must not end early (a Retry-After, a breaker's cooldown), up to a fifth later
+    at random, so the callers told the same moment do not all come back at it."""
+    return seconds * random.uniform(1.0, 1.2)
 
 
 def default_error_text(response: httpx.Response) -> str:
@@ -127,7 +134,11 @@ class HttpClient:
             except ConnectorError as error:
                 self.guard.record_failure(error)
                 attempt += 1
-                if not error.retryable or attempt >= self.max_attempts:
+                # An open breaker is waited out by the caller's schedule (a task's countdown,
+                # the outbox's next attempt), never by a worker sleeping here.
+                if not error.retryable or isinstance(error, CircuitOpen):
+                    raise
+                if attempt >= self.max_attempts:
                     raise
                 wait = error.retry_after
                 if wait is None:

@@ -31,7 +31,8 @@ from django.utils import timezone
 
 from fieldops.events import Event
 from integrations.connectors.base import connector_class
-from integrations.connectors.errors import AuthFailed, ConnectorError, Unsupported
+from integrations.connectors.errors import AuthFailed, CircuitOpen, ConnectorError, Unsupported
+from integrations.connectors.http import spread
 from integrations.models import (
     Connection,
     ConnectionStatus,
@@ -297,7 +298,7 @@ def _push_failed(message: OutboxMessage, error: ConnectorError) -> float | None:
     attempts = message.attempts + 1
     now = timezone.now()
     if error.retryable or isinstance(error, AuthFailed):
-        delay = error.retry_after if error.retry_after is not None else _backoff(attempts)
+        delay = spread(error.retry_after) if error.retry_after is not None else _backoff(attempts)
         delay = min(max(delay, 1.0), BACKOFF_CAP)
         status, next_at = OutboxStatus.PENDING, now + timedelta(seconds=delay)
     else:
@@ -309,7 +310,7 @@ def _push_failed(message: OutboxMessage, error: ConnectorError) -> float | None:
         next_attempt_at=next_at,
         updated_at=now,
     )
-    if not error.retryable:
+    if not error.retryable or isinstance(error, CircuitOpen):
         connection_set_status(
             connection=message.connection, status=status_for_error(error), reason=error.message
         )

@@ -24,7 +24,8 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from integrations.connectors.base import Connector, Page, RemoteRecord
-from integrations.connectors.errors import ConnectorError
+from integrations.connectors.errors import CircuitOpen, ConnectorError
+from integrations.connectors.http import spread
 from integrations.connectors.readahead import read_ahead
 from integrations.models import (
     ACTIVE_RUN_STATUSES,
@@ -325,7 +326,16 @@ def _fail_or_retry(run: SyncRun, error: ConnectorError) -> None:
         SyncRun.objects.filter(pk=run.pk).update(
             errors=([*run.errors, note])[:MAX_ERRORS_KEPT], updated_at=now
         )
-        delay = error.retry_after if error.retry_after is not None else 30 * 2**run.attempts
+        if isinstance(error, CircuitOpen):
+            # The ERP is down as far as we know: say so now, not when the run gives up. (Each
+            # wait for the breaker is one of the run's attempts.)
+            connection_set_status(
+                connection=run.connection, status=status_for_error(error), reason=error.message
+            )
+        if error.retry_after is not None:
+            delay = spread(error.retry_after)
+        else:
+            delay = 30 * 2**run.attempts
         raise RetryLater(min(delay, 3600))
     logger.warning("Sync run %s failed: %s %s", run.pk, error.code, error.message)
     with transaction.atomic():

@@ -1,5 +1,6 @@
 """An ERP that flaps: up for a request or two, then down for a spell (503, refused connections,
-timeouts), again and again, while syncs read it page by page, and then settles.
+timeouts), again and again, while syncs read it page by page (it settles only after a run has
+given up, which the waits below make unnecessary).
 
 While it flaps the HTTP layer retries inside a call, a run comes back later (RetryLater) when a
 spell outlasts those retries, and after a streak of failures the breaker opens: a run that meets
