@@ -7,21 +7,34 @@ usually all at once after a deploy, would wait behind that."""
 import logging
 from pathlib import Path
 
-from django.template import TemplateDoesNotExist, TemplateSyntaxError, engines
+from django.conf import settings
+from django.template import engines
 from django.template.backends.django import DjangoTemplates
+from django.template.utils import get_app_template_dirs
 from django.urls import get_resolver
 
 logger = logging.getLogger("fieldops.web")
 
 
 def warm_up() -> None:
-    get_resolver().url_patterns  # noqa: B018 - the import of every URLconf is the point
+    """Never stops a process from starting: what fails here fails again, visibly, on its page."""
+    try:
+        get_resolver().url_patterns  # noqa: B018 - the import of every URLconf is the point
+    except Exception:
+        logger.exception("The URLconf did not load")
+    root = Path(settings.BASE_DIR)
+    project_apps = [Path(d) for d in get_app_template_dirs("templates")]
     for engine in engines.all():
         if not isinstance(engine, DjangoTemplates):
             continue
-        for directory in engine.engine.dirs:
-            for path in Path(directory).rglob("*.html"):
+        directories = [Path(d) for d in engine.engine.dirs]
+        # The project's apps, not Django's or third parties' (the admin alone has hundreds).
+        directories += [
+            d for d in project_apps if root in d.parents and "site-packages" not in d.parts
+        ]
+        for directory in directories:
+            for path in directory.rglob("*.html"):
                 try:
                     engine.get_template(path.relative_to(directory).as_posix())
-                except (TemplateDoesNotExist, TemplateSyntaxError):
-                    logger.warning("Template %s did not load", path, exc_info=True)
+                except Exception:
+                    logger.exception("Template %s did not load", path)

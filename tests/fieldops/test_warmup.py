@@ -1,4 +1,7 @@
-"""A web process compiles its templates before it listens."""
+"""A web process compiles its templates before it listens, and starts even if one is broken."""
+
+import copy
+import logging
 
 from django.template import engines
 
@@ -12,9 +15,21 @@ def _cached_loader():
     return loader
 
 
-def test_warm_up_compiles_the_project_templates():
+def test_warm_up_compiles_the_project_and_app_templates():
     loader = _cached_loader()
     loader.reset()
     warm_up()
     cached = set(loader.get_template_cache)
-    assert {"base.html", "dispatch/board.html", "kpis/dashboard.html"} <= cached
+    assert {"base.html", "dispatch/board.html", "maintenance/plan_list.html"} <= cached
+    assert not any(name.startswith("admin/") for name in cached)
+
+
+def test_a_broken_template_is_logged_and_the_rest_still_compile(settings, tmp_path, caplog):
+    (tmp_path / "broken.html").write_text("{% if %}never closed")
+    templates = copy.deepcopy(settings.TEMPLATES)
+    templates[0]["DIRS"] = [*templates[0]["DIRS"], tmp_path]
+    settings.TEMPLATES = templates
+    with caplog.at_level(logging.ERROR, logger="fieldops.web"):
+        warm_up()
+    assert any("broken.html" in record.getMessage() for record in caplog.records)
+    assert "base.html" in _cached_loader().get_template_cache
