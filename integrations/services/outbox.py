@@ -145,6 +145,8 @@ def work_order_completed_enqueue(*, organization_id: int, work_order_id: int) ->
                     "quantity": str(usage.quantity),
                     "stock_location": usage.stock_location,
                     "occurred_at": usage.occurred_at.isoformat(),
+                    # The day, where the work was done: stock moves are dated like the labour.
+                    "occurred_on": local_today(usage.occurred_at, time_zone).isoformat(),
                 },
             )
     for entry in entries:

@@ -13,7 +13,8 @@ from integrations.tasks import outbox_push_task
 from tests.integrations import sap_data
 from tests.integrations.factories import ConnectionFactory
 from tests.integrations.test_local_upserts import tryton_connection
-from workorders.models import Status, WorkOrder
+from tests.workorders.factories import make_part
+from workorders.models import PartUsage, Status, WorkOrder
 from workorders.services import (
     Resolution,
     WorkOrderSpec,
@@ -231,7 +232,7 @@ def test_a_status_change_other_than_completion_enqueues_nothing(
     assert not OutboxMessage.objects.exists()
 
 
-def test_labour_is_dated_by_the_organisations_day_not_the_servers(
+def test_labour_and_parts_are_dated_by_the_organisations_day_not_the_servers(
     organization, dispatcher, technician
 ):
     import time_machine
@@ -257,6 +258,27 @@ def test_labour_is_dated_by_the_organisations_day_not_the_servers(
     # Work started 22:30 UTC on 6 May, which is 00:30 on 7 May in Berlin.
     with time_machine.travel(datetime(2026, 5, 7, 1, 30, tzinfo=UTC), tick=False):
         work_order = complete(work_order, dispatcher, technician, minutes=(45,))
+    part = make_part(organization.pk)
+    ExternalReference.objects.create(
+        organization=organization,
+        connection=connection,
+        system=connection.system,
+        entity="parts",
+        remote_id="11",
+        local_model="workorders.part",
+        local_id=part.pk,
+        payload_hash="-",
+    )
+    PartUsage.objects.create(
+        organization=organization,
+        work_order=work_order,
+        part=part,
+        quantity=1,
+        author=technician,
+        occurred_at=datetime(2026, 5, 6, 22, 40, tzinfo=UTC),
+    )
     work_order_completed_enqueue(organization_id=organization.pk, work_order_id=work_order.pk)
     labour = OutboxMessage.objects.get(operation="timesheet.create")
     assert labour.payload["date"] == "2026-05-07"
+    used = OutboxMessage.objects.get(operation="part.consume")
+    assert used.payload["occurred_on"] == "2026-05-07"

@@ -265,7 +265,7 @@ class TrytonConnector(Connector):
             "reference": reference,
             "moves": [["create", [move]]],
         }
-        occurred = _date(payload.get("occurred_at"))
+        occurred = _date(payload.get("occurred_on") or payload.get("occurred_at"))
         if occurred is not None and occurred <= date.today():
             values["effective_date"] = occurred
             move["effective_date"] = occurred
