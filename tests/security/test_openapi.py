@@ -36,3 +36,16 @@ def test_asset_status_body_is_documented_with_its_allowed_values():
     body = schema["components"]["schemas"][ref.rsplit("/", 1)[-1]]
     assert set(body["properties"]) == {"status", "reason"}
     assert "operating" in str(body["properties"]["status"])
+
+
+def test_every_operation_has_its_own_id():
+    """Clients generate code from the ids. The work-order router names them after the function
+    alone (workorders/api/_common.py), so two endpoints with one function name would share one."""
+    ids = [
+        operation["operationId"]
+        for path in api.get_openapi_schema()["paths"].values()
+        for operation in path.values()
+    ]
+    assert len(ids) == len(set(ids))
+    # Unchanged by the split of workorders/api.py into modules.
+    assert {"workorders_api_work_order_list", "workorders_api_note_add"} <= set(ids)

@@ -47,22 +47,22 @@ def source_of(request: HttpRequest) -> str:
     return ChangeSource.API if getattr(request, "api_token_id", None) else ChangeSource.WEB
 
 
-def _as_json(body: dict) -> HttpResponse:
+def json_response(body: dict) -> HttpResponse:
     """A body already in its schema's shape and field order (the selectors build it from
     columns, and tests hold it to the schema), rendered as ninja would without validating each
     item again: that validation cost more than reading the rows."""
     return HttpResponse(json.dumps(body, cls=NinjaJSONEncoder), content_type=JSON_CONTENT_TYPE)
 
 
-def _fresh(membership: Membership, work_order: WorkOrder) -> dict:
+def current_row(membership: Membership, work_order: WorkOrder) -> dict:
     return work_order_out_by_ref(membership, work_order.public_id)
 
 
-def _created(row: dict, created: bool) -> Status:
+def created_or_found(row: dict, created: bool) -> Status:
     return Status(201 if created else 200, row)
 
 
-class _ShowCurrentOnConflict:
+class ShowCurrentOnConflict:
     """A stale version answers VERSION_CONFLICT with the current record, so the client can
     merge without another round trip."""
 
@@ -74,5 +74,5 @@ class _ShowCurrentOnConflict:
 
     def __exit__(self, kind, exc, tb) -> None:
         if isinstance(exc, VersionConflict):
-            current = WorkOrderOut.model_validate(_fresh(self.membership, self.work_order))
+            current = WorkOrderOut.model_validate(current_row(self.membership, self.work_order))
             exc.details = {**exc.details, "current": current.model_dump(mode="json")}

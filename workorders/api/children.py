@@ -12,7 +12,7 @@ from fieldops.accounts.models import Membership
 from fieldops.errors import NotFound
 from fieldops.uploads import check_upload
 from workorders import services
-from workorders.api._common import _created, _fresh, router, source_of
+from workorders.api._common import created_or_found, current_row, router, source_of
 from workorders.schemas import (
     AnswerIn,
     AttachmentOut,
@@ -57,7 +57,7 @@ def note_add(request: HttpRequest, ref: str, payload: NoteIn) -> Status:
         client_id=payload.id,
         device_time=payload.occurred_at,
     )
-    return _created(note_out(note), created)
+    return created_or_found(note_out(note), created)
 
 
 @router.get("/work-orders/{ref}/time-entries", response=list[TimeEntryOut])
@@ -82,7 +82,7 @@ def time_entry_add(request: HttpRequest, ref: str, payload: TimeEntryIn) -> Stat
         minutes=payload.minutes,
         client_id=payload.id,
     )
-    return _created(time_entry_out(entry), created)
+    return created_or_found(time_entry_out(entry), created)
 
 
 @router.post(
@@ -124,7 +124,7 @@ def part_use(request: HttpRequest, ref: str, payload: PartUseIn) -> Status:
         client_id=payload.id,
         device_time=payload.occurred_at,
     )
-    return _created(part_use_out(usage), created)
+    return created_or_found(part_use_out(usage), created)
 
 
 @router.get("/work-orders/{ref}/checklist", response=list[ChecklistItemOut])
@@ -151,7 +151,7 @@ def checklist_answer(request: HttpRequest, ref: str, item_id: UUID, payload: Ans
         device_time=payload.occurred_at,
     )
     item = work_order.checklist.prefetch_related("answers", "photos").get(pk=answer.item_id)
-    return _created(checklist_out(item), created)
+    return created_or_found(checklist_out(item), created)
 
 
 @router.post(
@@ -170,7 +170,7 @@ def follow_up_create(request: HttpRequest, ref: str, item_id: UUID, payload: Fol
         source=source_of(request),
         client_id=payload.id,
     )
-    return _created(_fresh(membership, follow_up), created)
+    return created_or_found(current_row(membership, follow_up), created)
 
 
 @router.get("/work-orders/{ref}/attachments", response=list[AttachmentOut])
@@ -203,4 +203,4 @@ def attachment_add(
         client_id=id,
         device_time=occurred_at,
     )
-    return _created(attachment_out(attachment), created)
+    return created_or_found(attachment_out(attachment), created)

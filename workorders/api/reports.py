@@ -9,7 +9,7 @@ from ninja.files import UploadedFile
 
 from fieldops.uploads import check_upload
 from workorders import services
-from workorders.api._common import _created, router, source_of
+from workorders.api._common import created_or_found, router, source_of
 from workorders.schemas import ReportOut, SignatureOut
 from workorders.selectors import work_order_get_for_member
 from workorders.services.reports import report_content, report_sha256
@@ -38,7 +38,7 @@ def signature_add(
         device_time=occurred_at,
         source=source_of(request),
     )
-    return _created(
+    return created_or_found(
         {
             "id": signature.public_id,
             "signer_name": signature.signer_name,

@@ -9,7 +9,7 @@ from assets.models import Asset
 from fieldops.accounts.models import Membership
 from fieldops.errors import ValidationFailed
 from workorders import services
-from workorders.api._common import _fresh, router
+from workorders.api._common import current_row, router
 from workorders.schemas import ApproveIn, RejectIn, RequestIn, RequestOut, WorkOrderOut
 from workorders.selectors import request_get_for_member, requests_for
 from workorders.serializers import request_out
@@ -54,7 +54,7 @@ def request_approve(request: HttpRequest, request_id: UUID, payload: ApproveIn) 
         title=payload.title,
         work_type=payload.work_type,
     )
-    return _fresh(membership, work_order)
+    return current_row(membership, work_order)
 
 
 @router.post(

@@ -9,9 +9,9 @@ from fieldops.idempotency import idempotent
 from fieldops.pagination import cursor_paginate
 from workorders import services
 from workorders.api._common import (
-    _as_json,
-    _fresh,
-    _ShowCurrentOnConflict,
+    ShowCurrentOnConflict,
+    current_row,
+    json_response,
     router,
     source_of,
 )
@@ -59,7 +59,7 @@ def work_order_create(request: HttpRequest, payload: WorkOrderIn) -> Status:
             source=source_of(request),
             client_id=payload.id,
         )
-        body = WorkOrderOut.model_validate(_fresh(membership, work_order))
+        body = WorkOrderOut.model_validate(current_row(membership, work_order))
         return (201 if created else 200), body.model_dump(mode="json")
 
     return idempotent(request, run)
@@ -87,12 +87,12 @@ def work_order_list(
     page = cursor_paginate(queryset, cursor=cursor, limit=limit, keys=ORDER_KEYS[sort])
     ids = [w.pk for w in page.items]
     items = work_orders_out_by_ids(request.auth.organization_id, ids)
-    return _as_json({"items": items, "next_cursor": page.next_cursor})
+    return json_response({"items": items, "next_cursor": page.next_cursor})
 
 
 @router.get("/work-orders/{ref}", response=WorkOrderOut, summary="One work order")
 def work_order_detail(request: HttpRequest, ref: str) -> HttpResponse:
-    return _as_json(work_order_out_by_ref(request.auth, ref))
+    return json_response(work_order_out_by_ref(request.auth, ref))
 
 
 @router.patch(
@@ -104,7 +104,7 @@ def work_order_update(request: HttpRequest, ref: str, payload: WorkOrderPatch) -
     membership: Membership = request.auth
     work_order = work_order_get_for_member(membership, ref)
     changes = payload.model_dump(exclude_unset=True, exclude={"version"})
-    with _ShowCurrentOnConflict(membership, work_order):
+    with ShowCurrentOnConflict(membership, work_order):
         services.work_order_update(
             membership=membership,
             work_order=work_order,
@@ -112,7 +112,7 @@ def work_order_update(request: HttpRequest, ref: str, payload: WorkOrderPatch) -
             changes=changes,
             source=source_of(request),
         )
-    return _fresh(membership, work_order)
+    return current_row(membership, work_order)
 
 
 @router.post(
@@ -129,7 +129,7 @@ def work_order_transition(request: HttpRequest, ref: str, payload: TransitionIn)
         cause=payload.cause,
         remedy=payload.remedy,
     )
-    with _ShowCurrentOnConflict(membership, work_order):
+    with ShowCurrentOnConflict(membership, work_order):
         services.work_order_transition(
             membership=membership,
             work_order=work_order,
@@ -140,7 +140,7 @@ def work_order_transition(request: HttpRequest, ref: str, payload: TransitionIn)
             reason=payload.reason,
             resolution=resolution,
         )
-    return _fresh(membership, work_order)
+    return current_row(membership, work_order)
 
 
 @router.post(
@@ -151,7 +151,7 @@ def work_order_transition(request: HttpRequest, ref: str, payload: TransitionIn)
 def work_order_assign(request: HttpRequest, ref: str, payload: AssignIn) -> dict:
     membership: Membership = request.auth
     work_order = work_order_get_for_member(membership, ref)
-    with _ShowCurrentOnConflict(membership, work_order):
+    with ShowCurrentOnConflict(membership, work_order):
         services.work_order_assign(
             membership=membership,
             work_order=work_order,
@@ -159,7 +159,7 @@ def work_order_assign(request: HttpRequest, ref: str, payload: AssignIn) -> dict
             expected_version=payload.version,
             source=source_of(request),
         )
-    return _fresh(membership, work_order)
+    return current_row(membership, work_order)
 
 
 @router.get(
