@@ -1,5 +1,6 @@
 """Workforce and dispatch over JSON: technicians, suggestions, dispatching, what phones report."""
 
+from datetime import date, datetime
 from uuid import UUID
 
 from django.http import HttpRequest
@@ -35,7 +36,7 @@ def _office(request: HttpRequest) -> Membership:
     return membership
 
 
-def _technician_out(technician: Membership, *, open_jobs: int, now, today) -> dict:
+def _technician_out(technician: Membership, *, open_jobs: int, now: datetime, today: date) -> dict:
     profile = profile_of(technician)
     skills = []
     if profile is not None:
