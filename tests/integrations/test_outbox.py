@@ -232,6 +232,20 @@ def test_a_status_change_other_than_completion_enqueues_nothing(
     assert not OutboxMessage.objects.exists()
 
 
+def _linked(connection, entity, remote_id, row):
+    """``row`` as the ERP's record ``remote_id``, as a sync would have left it."""
+    ExternalReference.objects.create(
+        organization=connection.organization,
+        connection=connection,
+        system=connection.system,
+        entity=entity,
+        remote_id=remote_id,
+        local_model=row._meta.label_lower,
+        local_id=row.pk,
+        payload_hash="-",
+    )
+
+
 def test_labour_and_parts_are_dated_by_the_organisations_day_not_the_servers(
     organization, dispatcher, technician
 ):
@@ -240,16 +254,7 @@ def test_labour_and_parts_are_dated_by_the_organisations_day_not_the_servers(
     organization.time_zone = "Europe/Berlin"
     organization.save(update_fields=["time_zone"])
     connection = ConnectionFactory(organization=organization, system="tryton")
-    ExternalReference.objects.create(
-        organization=organization,
-        connection=connection,
-        system=connection.system,
-        entity="employees",
-        remote_id="7",
-        local_model="accounts.membership",
-        local_id=technician.pk,
-        payload_hash="-",
-    )
+    _linked(connection, "employees", "7", technician)
     work_order, _ = work_order_create(
         membership=dispatcher,
         organization_id=organization.pk,
@@ -259,16 +264,7 @@ def test_labour_and_parts_are_dated_by_the_organisations_day_not_the_servers(
     with time_machine.travel(datetime(2026, 5, 7, 1, 30, tzinfo=UTC), tick=False):
         work_order = complete(work_order, dispatcher, technician, minutes=(45,))
     part = make_part(organization.pk)
-    ExternalReference.objects.create(
-        organization=organization,
-        connection=connection,
-        system=connection.system,
-        entity="parts",
-        remote_id="11",
-        local_model="workorders.part",
-        local_id=part.pk,
-        payload_hash="-",
-    )
+    _linked(connection, "parts", "11", part)
     PartUsage.objects.create(
         organization=organization,
         work_order=work_order,
