@@ -2,6 +2,7 @@
 
 import os
 import shutil
+import time
 
 import pytest
 
@@ -71,3 +72,26 @@ def sign_in(live_server, browser):
     yield open_as
     for context in contexts:
         context.close()
+    _wait_for_the_server_to_finish()
+
+
+def _wait_for_the_server_to_finish(timeout: float = 10.0) -> None:
+    """A request the browser sent just before it closed (a background sync, a refresh) may
+    still be running in the live server's threads; the database flush that ends the test would
+    deadlock with it (seen once in CI). Wait until no other session is inside a statement or a
+    transaction."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                " AND pid <> pg_backend_pid() AND state <> 'idle'"
+            )
+            (busy,) = cursor.fetchone()
+        if not busy:
+            return
+        time.sleep(0.05)
