@@ -304,6 +304,9 @@ def loads_for(
     loads: dict[int, Load] = defaultdict(Load)
     open_assignments = WorkOrderAssignment.objects.filter(
         membership__in=[t.pk for t in technicians],
+        # Redundant with the memberships, but it lets PostgreSQL read one organisation's open
+        # work (wo_org_open) instead of every organisation's.
+        work_order__organization_id__in={t.organization_id for t in technicians},
         work_order__status__in=OPEN_STATUSES,
     ).exclude(work_order_id=exclude)
     if not (window and window.planned):
