@@ -5,7 +5,7 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from django.core.paginator import Paginator
-from django.db.models import Count, OuterRef, Q, Subquery, Sum
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery, Sum
 
 from assets.models import Asset, Location
 from fieldops.accounts.models import Membership, Role
@@ -34,14 +34,20 @@ class AssetHealth:
 Ranked = tuple[int, int, int]
 
 
+def _assets_of(organization_id: int, site: Location | None) -> QuerySet[Asset]:
+    """The organisation's assets, or one site's subtree of them."""
+    assets = Asset.objects.filter(organization_id=organization_id)
+    if site is not None:
+        assets = assets.filter(location__path__startswith=site.path)
+    return assets
+
+
 def asset_ranking(*, organization_id: int, now: datetime, site: Location | None) -> list[Ranked]:
     """Every asset of the organisation (or one site's subtree), the ones with the most open work
     first, then the most overdue, then by code. Two queries: the assets, and one pass over the
     open work grouped by asset (three correlated subqueries per asset cost 85 ms for 2,000
     assets)."""
-    assets = Asset.objects.filter(organization_id=organization_id)
-    if site is not None:
-        assets = assets.filter(location__path__startswith=site.path)
+    assets = _assets_of(organization_id, site)
     work = (
         WorkOrder.objects.filter(
             organization_id=organization_id, status__in=OPEN_STATUSES, asset__isnull=False
@@ -122,10 +128,7 @@ class AssetPage:
 
 def asset_pages(*, organization_id: int, site: Location | None) -> int:
     """How many pages the asset health list has (at least one). One count query."""
-    assets = Asset.objects.filter(organization_id=organization_id)
-    if site is not None:
-        assets = assets.filter(location__path__startswith=site.path)
-    return max(1, -(-assets.count() // ASSETS_PER_PAGE))
+    return max(1, -(-_assets_of(organization_id, site).count() // ASSETS_PER_PAGE))
 
 
 def asset_health_page(
