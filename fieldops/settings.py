@@ -119,7 +119,7 @@ if DATABASE_URL:
     }
     if DATABASE_POOL_SIZE:
         DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
-            "min_size": 1,
+            "min_size": DATABASE_POOL_SIZE,
             "max_size": DATABASE_POOL_SIZE,
             # Waiting longer than this for a free connection answers 503 with Retry-After.
             "timeout": env_int("DATABASE_POOL_TIMEOUT", 10),
@@ -184,6 +184,9 @@ if REDIS_URL:
             "KEY_PREFIX": env_str("CACHE_PREFIX", "fieldops"),
         }
     }
+    # A request reads its session from Redis, not with a PostgreSQL query; the database keeps
+    # the record, and a session is still found (from the database) while Redis is away.
+    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 else:
     CACHES = {
         "default": {

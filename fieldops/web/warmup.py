@@ -2,12 +2,18 @@
 
 Django imports every URLconf (the API builds its routes then) on the first request, about
 0.4 s, and compiles each template the first time it is used; the requests that arrive first,
-usually all at once after a deploy, would wait behind that."""
+usually all at once after a deploy, would wait behind that. The PostgreSQL pool opens its
+connections now rather than one at a time while those requests queue for them. Last, what was
+loaded so far is moved out of the garbage collector's sight (``gc.freeze``): it lives as long
+as the process, and each full collection walked all 200,000 objects of it, about 90 ms with
+every request of the process stopped."""
 
+import gc
 import logging
 from pathlib import Path
 
 from django.conf import settings
+from django.db import connections
 from django.template import engines
 from django.template.backends.django import DjangoTemplates
 from django.template.utils import get_app_template_dirs
@@ -18,6 +24,24 @@ logger = logging.getLogger("fieldops.web")
 
 def warm_up() -> None:
     """Never stops a process from starting: what fails here fails again, visibly, on its page."""
+    _compile()
+    _open_pools()
+    gc.freeze()
+
+
+def _open_pools() -> None:
+    for connection in connections.all():
+        pool = getattr(connection, "pool", None)  # PostgreSQL with a pool only
+        if pool is None:
+            continue
+        try:
+            pool.wait(timeout=5)
+        except Exception:
+            # The database is not there yet: the pool keeps trying, and requests answer 503.
+            logger.warning("The %s database pool did not fill at start", connection.alias)
+
+
+def _compile() -> None:
     try:
         get_resolver().url_patterns  # noqa: B018 - the import of every URLconf is the point
     except Exception:

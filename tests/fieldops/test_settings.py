@@ -124,7 +124,12 @@ from django.conf import settings
 import django
 django.setup()
 default = settings.DATABASES["default"]
+pool = default.get("OPTIONS", {{}}).get("pool") or {{}}
+from django.db import connection
+opened = connection.pool.get_stats()["pool_size"] if pool else None
 print(json.dumps({{
+    "min": pool.get("min_size"),
+    "opened": opened,
     "pool": (default.get("OPTIONS", {{}}).get("pool") or {{}}).get("max_size"),
     "resets": callable((default.get("OPTIONS", {{}}).get("pool") or {{}}).get("reset")),
     "conn_max_age": default["CONN_MAX_AGE"],
@@ -165,6 +170,10 @@ def test_web_processes_borrow_postgres_connections_from_a_pool(
     assert result.returncode == 0, result.stderr
     config = json.loads(result.stdout)
     assert config["pool"] == expected_pool
+    # A fixed pool, filled before the process serves: the first requests after a deploy do
+    # not queue while it opens connections one at a time.
+    assert config["min"] == expected_pool
+    assert config["opened"] == expected_pool
     assert config["resets"] == (expected_pool is not None)
     assert config["conn_max_age"] == expected_age
     assert config["env_left"] == env_left

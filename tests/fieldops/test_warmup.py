@@ -1,8 +1,10 @@
 """A web process compiles its templates before it listens, and starts even if one is broken."""
 
 import copy
+import gc
 import logging
 
+import pytest
 from django.template import engines
 
 from fieldops.web.warmup import warm_up
@@ -13,6 +15,18 @@ def _cached_loader():
     while not hasattr(loader, "get_template_cache"):  # template_partials wraps the cached one
         loader = loader.loaders[0]
     return loader
+
+
+@pytest.fixture(autouse=True)
+def _unfreeze():
+    yield
+    gc.unfreeze()
+
+
+def test_warm_up_moves_what_it_loaded_out_of_the_collectors_sight():
+    gc.unfreeze()
+    warm_up()
+    assert gc.get_freeze_count() > 0
 
 
 def test_warm_up_compiles_the_project_and_app_templates():
