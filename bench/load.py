@@ -18,8 +18,12 @@ processes as a balancer would. The users run in a separate process (asyncio + ht
 - API clients (20 %, bearer tokens) page work orders and assets, read one, open new ones
   with an Idempotency-Key.
 
-Each user waits a think time between actions (technician 8 s, dispatcher 3 s, supervisor 6 s,
-API client 2 s on average; ``--think-scale 0`` makes it a closed loop). Printed: requests/s,
+The users arrive evenly over the first ``--ramp`` seconds of the run (10 by default, 20 users a
+second, as locust's spawn rate; ``--ramp think``: each role within its first think time, which
+brought the 40 API clients in 2 s and the 40 dispatchers in 3 s), and each first opens their
+start page. The ramp is measured with the rest. Each user waits a think time between actions
+(technician 8 s, dispatcher 3 s, supervisor 6 s, API client 2 s on average; ``--think-scale 0``
+makes it a closed loop). Printed: requests/s,
 errors and p50/p95/p99 per endpoint and overall; target zero errors and p95 < 200 ms.
 ``--json PATH`` also writes the figures (the CI smoke test reads it).
 """
@@ -385,7 +389,9 @@ async def api_client(rec: Recorder, client, user: dict, rng: random.Random) -> N
         )
 
 
-async def simulate(plan: dict, urls: list[str], duration: float, think_scale: float) -> dict:
+async def simulate(
+    plan: dict, urls: list[str], duration: float, think_scale: float, ramp: str
+) -> dict:
     import httpx
 
     rec = Recorder()
@@ -411,9 +417,10 @@ async def simulate(plan: dict, urls: list[str], duration: float, think_scale: fl
         client = httpx.AsyncClient(
             base_url=base, headers=headers, cookies=cookies, timeout=30, transport=transports[base]
         )
-        # Arrivals spread over the first think period, not all in the first millisecond;
-        # each person first opens their start page.
-        await asyncio.sleep(rng.uniform(0, think or 0.01))
+        # Arrivals spread evenly over the ramp (locust's spawn rate), or over each role's first
+        # think time; each person first opens their start page.
+        arrive_within = think if ramp == "think" else min(float(ramp), duration / 2)
+        await asyncio.sleep(rng.uniform(0, arrive_within or 0.01))
         if user["role"] in LANDING:
             name, path = LANDING[user["role"]]
             await rec.call(client, name, "GET", path)
@@ -453,9 +460,11 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def client_process(plan_path: str, urls: list[str], duration: float, think: float, out: str):
+def client_process(
+    plan_path: str, urls: list[str], duration: float, think: float, ramp: str, out: str
+):
     plan = json.loads(Path(plan_path).read_text())
-    result = asyncio.run(simulate(plan, urls, duration, think))
+    result = asyncio.run(simulate(plan, urls, duration, think, ramp))
     Path(out).write_text(json.dumps(result))
 
 
@@ -527,12 +536,13 @@ def print_report(summary: dict, args, counts: dict) -> None:
         return "-" if value is None else f"{value:7.1f}"
 
     load = os.getloadavg()
+    arrivals = "each role's first think time" if args.ramp == "think" else f"{args.ramp} s"
     print()
     print(
         f"{args.users} users ({', '.join(f'{v} {k}' for k, v in counts.items())}) for "
         f"{summary['elapsed']:.0f} s against {args.web} Daphne process(es) + 1 Celery worker, "
         f"PostgreSQL + Redis (web pool: {10 if args.pool is None else args.pool or 'off'}); "
-        f"think time x{args.think_scale}; load average {load[0]:.2f}"
+        f"think time x{args.think_scale}; arrivals over {arrivals}; load average {load[0]:.2f}"
     )
     print(
         f"{'endpoint':44} {'requests':>8} {'req/s':>7} {'errors':>6} "
@@ -583,6 +593,12 @@ def main() -> None:
     parser.add_argument("--web", type=int, default=2, help="Daphne processes")
     parser.add_argument("--work-orders", type=int, default=20_000)
     parser.add_argument("--think-scale", type=float, default=1.0)
+    parser.add_argument(
+        "--ramp",
+        default="10",
+        help="seconds over which the users arrive, evenly, within the measured run (at most "
+        "half of it); 'think': each role's users within their first think time (2-8 s)",
+    )
     parser.add_argument("--database-url", help="an existing database to use instead")
     parser.add_argument("--keep", action="store_true", help="keep fo_bench_load afterwards")
     parser.add_argument(
@@ -612,7 +628,7 @@ def main() -> None:
         # The users run in their own process so their CPU is not the servers'.
         client = multiprocessing.get_context("spawn").Process(
             target=client_process,
-            args=(str(plan_path), urls, args.duration, args.think_scale, str(out)),
+            args=(str(plan_path), urls, args.duration, args.think_scale, args.ramp, str(out)),
         )
         webs = [proc for proc in procs if proc.name.startswith("web")]
         cpu_before = {proc.name: cpu_seconds(proc.process.pid) for proc in procs}

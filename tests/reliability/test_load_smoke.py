@@ -40,6 +40,8 @@ def test_a_short_mixed_load_runs_without_a_single_error(stack, tmp_path):
             "1",
             "--think-scale",
             "0.2",
+            "--ramp",
+            "1",
             "--json",
             str(out),
         ],
