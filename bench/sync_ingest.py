@@ -3,8 +3,11 @@
     .venv/bin/python bench/sync_ingest.py [--records 100000] [--pg postgres://postgres@127.0.0.1:5432]
 
 Creates a scratch database, migrates it, and prints records/s for
-  1. the real sync engine (SAP OData v2 simulator in-process, 1,000 records a page: paging,
-     mapping, hashing, external references + synced cache, checkpoint per page),
+  1. the real sync engine (SAP OData v2 simulator, 1,000 records a page: paging, mapping,
+     hashing, external references + synced cache, checkpoint per page). The simulator serves
+     HTTP on a loopback port from a process of its own, as an ERP would: its JSON encoding is
+     not the engine's work. ``--simulator in-process`` serves it through an HTTPX mock
+     transport in the engine's own process instead (its CPU then counts as the engine's),
   2. a plain COPY of the same rows (unified + raw JSON) into a scratch table,
   3. a naive loop with one save() per row (on a sample; its rate is what matters).
 The scratch database is dropped at the end.
@@ -12,6 +15,7 @@ The scratch database is dropped at the end.
 
 import argparse
 import json
+import multiprocessing
 import os
 import sys
 import time
@@ -22,12 +26,41 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 
+def _records(n: int) -> list[dict]:
+    from tests.integrations.sap_data import equipment
+
+    t0 = datetime(2026, 1, 1, tzinfo=UTC)
+    return [
+        equipment(f"{10_000_000 + i}", f"Pump P-{i}", t0 + timedelta(seconds=i)) for i in range(n)
+    ]
+
+
+def _simulator(n: int):
+    from tests.integrations.simulators.sap import SapSimulator
+
+    sim = SapSimulator(page_size=1000)
+    sim.rows["/API_EQUIPMENT/Equipment"] = _records(n)
+    return sim
+
+
+def _serve_simulator(n: int, urls) -> None:
+    """The ERP: its own process, serving until it is terminated."""
+    sys.path.insert(0, str(ROOT))
+    from tests.integrations.simulators.base import serve
+
+    with serve(_simulator(n)) as url:
+        urls.put(url)
+        while True:
+            time.sleep(3600)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--records", type=int, default=100_000)
     parser.add_argument("--naive-sample", type=int, default=5_000)
     parser.add_argument("--projection-sample", type=int, default=2_000)
     parser.add_argument("--pg", default="postgres://postgres@127.0.0.1:5432")
+    parser.add_argument("--simulator", choices=("process", "in-process"), default="process")
     args = parser.parse_args()
 
     import psycopg
@@ -66,23 +99,28 @@ def run(args: argparse.Namespace, database_url: str) -> None:
     from integrations.services.sync_writes import payload_hash
     from integrations.unified import to_json
     from tests.factories import OrganizationFactory
-    from tests.integrations.sap_data import equipment
     from tests.integrations.simulators.sap import SapSimulator
 
     n = args.records
-    t0 = datetime(2026, 1, 1, tzinfo=UTC)
-    sim = SapSimulator(page_size=1000)
-    rows = [
-        equipment(f"{10_000_000 + i}", f"Pump P-{i}", t0 + timedelta(seconds=i)) for i in range(n)
-    ]
-    sim.rows["/API_EQUIPMENT/Equipment"] = rows
+    rows = _records(n)
+    erp = None
+    if args.simulator == "process":
+        context = multiprocessing.get_context("spawn")
+        urls = context.Queue()
+        erp = context.Process(target=_serve_simulator, args=(n, urls), daemon=True)
+        erp.start()
+        base_url = urls.get(timeout=120) + "/sap/opu/odata/sap"
+        transport = None
+    else:
+        base_url = "http://127.0.0.1:9/sap/opu/odata/sap"
+        transport = _simulator(n).transport()
     org = OrganizationFactory()
     conn = Connection.objects.create(
         organization=org,
         system="sap_s4hana",
         name="bench",
         rate_limit_per_minute=100_000,
-        base_url="http://127.0.0.1:9/sap/opu/odata/sap",
+        base_url=base_url,
         credentials_encrypted=encrypt_credentials({"username": "FIELDOPS", "password": "s3cret"}),
     )
 
@@ -94,7 +132,7 @@ def run(args: argparse.Namespace, database_url: str) -> None:
     # engine's own figure.
     project_assets = local.UPSERTS.pop("assets")
     run_row = SyncRun.objects.create(organization=org, connection=conn, entity="assets", full=True)
-    connector = connector_for(conn, transport=sim.transport())
+    connector = connector_for(conn, transport=transport)
     from django.db.backends.signals import connection_created
     from django.test.utils import CaptureQueriesContext
 
@@ -114,8 +152,10 @@ def run(args: argparse.Namespace, database_url: str) -> None:
         sync_cpu = time.process_time() - cpu_started
     connection_created.disconnect(watch)
     other_queries = sum(len(c.queries_log) for c in other_connections)
+    if erp is not None:
+        erp.terminate()
     if result.status != "completed" or result.created != n:
-        raise SystemExit(f"sync did not complete: {result.status} {result.created}")
+        raise SystemExit(f"sync did not complete: {result.status} {result.created}: {result.error}")
     local.UPSERTS["assets"] = project_assets
 
     # 1b. The same engine with the projection into FieldOps assets, on a sample.
@@ -190,11 +230,12 @@ def run(args: argparse.Namespace, database_url: str) -> None:
         ).save()
     naive_seconds = time.perf_counter() - started
 
+    simulator_where = "in this process" if erp is None else "in its own process, over HTTP"
     sync_rate = n / sync_seconds
     copy_rate = n / copy_seconds
     naive_rate = len(sample) / naive_seconds
     print(
-        f"records: {n:,} (SAP OData v2 simulator, 1,000 per page, PostgreSQL "
+        f"records: {n:,} (SAP OData v2 simulator {simulator_where}, 1,000 per page, PostgreSQL "
         f"{db.cursor().connection.info.server_version})"
     )
     print(
@@ -202,7 +243,7 @@ def run(args: argparse.Namespace, database_url: str) -> None:
         f"{len(sync_queries) / result.pages:.1f} queries + 2 COPY a page of 1,000 over "
         f"{result.pages} pages, and {other_queries / result.pages:.1f} on the read-ahead "
         f"thread's connection; Python {sync_cpu / n * 1e6:.0f} us CPU a record, "
-        "ERP simulator included)"
+        f"{'ERP simulator included' if erp is None else 'the ERP not included'})"
     )
     print(f"COPY (limit)     : {copy_rate:>10,.0f} records/s  ({copy_seconds:.1f} s)")
     print(f"naive save()/row : {naive_rate:>10,.0f} records/s  (sample of {len(sample):,})")
