@@ -586,6 +586,16 @@ def print_report(summary: dict, args, counts: dict) -> None:
     )
 
 
+def _ramp(value: str) -> str:
+    if value != "think":
+        try:
+            if float(value) < 0:
+                raise ValueError
+        except ValueError:
+            raise argparse.ArgumentTypeError("seconds (0 or more) or 'think'") from None
+    return value
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--users", type=int, default=200)
@@ -595,6 +605,7 @@ def main() -> None:
     parser.add_argument("--think-scale", type=float, default=1.0)
     parser.add_argument(
         "--ramp",
+        type=_ramp,
         default="10",
         help="seconds over which the users arrive, evenly, within the measured run (at most "
         "half of it); 'think': each role's users within their first think time (2-8 s)",

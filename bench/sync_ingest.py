@@ -17,6 +17,7 @@ import argparse
 import json
 import multiprocessing
 import os
+import queue
 import sys
 import time
 from datetime import UTC, datetime, timedelta
@@ -44,14 +45,15 @@ def _simulator(n: int):
 
 
 def _serve_simulator(n: int, urls) -> None:
-    """The ERP: its own process, serving until it is terminated."""
+    """The ERP: its own process, serving until it is terminated or the bench is gone."""
     sys.path.insert(0, str(ROOT))
     from tests.integrations.simulators.base import serve
 
+    parent = os.getppid()
     with serve(_simulator(n)) as url:
         urls.put(url)
-        while True:
-            time.sleep(3600)
+        while os.getppid() == parent:  # a killed bench leaves no simulator behind
+            time.sleep(1)
 
 
 def main() -> None:
@@ -88,9 +90,38 @@ def run(args: argparse.Namespace, database_url: str) -> None:
     django.setup()
     logging.disable(logging.INFO)
     from django.core.management import call_command
-    from django.db import connection as db
 
     call_command("migrate", verbosity=0)
+    n = args.records
+    rows = _records(n)
+    if args.simulator == "process":
+        context = multiprocessing.get_context("spawn")
+        urls = context.Queue()
+        erp = context.Process(target=_serve_simulator, args=(n, urls), daemon=True)
+        erp.start()
+        try:
+            measure(args, rows, _simulator_url(erp, urls), None, erp)
+        finally:
+            erp.terminate()
+            erp.join(5)
+    else:
+        measure(args, rows, "http://127.0.0.1:9/sap/opu/odata/sap", _simulator(n).transport(), None)
+
+
+def _simulator_url(erp, urls) -> str:
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        if not erp.is_alive():
+            raise SystemExit(f"the ERP simulator exited (code {erp.exitcode}) before serving")
+        try:
+            return urls.get(timeout=1) + "/sap/opu/odata/sap"
+        except queue.Empty:
+            continue
+    raise SystemExit("the ERP simulator did not start serving within 120 s")
+
+
+def measure(args: argparse.Namespace, rows: list[dict], base_url: str, transport, erp) -> None:
+    from django.db import connection as db
 
     from integrations.connectors.factory import connector_for
     from integrations.crypto import encrypt_credentials
@@ -102,18 +133,6 @@ def run(args: argparse.Namespace, database_url: str) -> None:
     from tests.integrations.simulators.sap import SapSimulator
 
     n = args.records
-    rows = _records(n)
-    erp = None
-    if args.simulator == "process":
-        context = multiprocessing.get_context("spawn")
-        urls = context.Queue()
-        erp = context.Process(target=_serve_simulator, args=(n, urls), daemon=True)
-        erp.start()
-        base_url = urls.get(timeout=120) + "/sap/opu/odata/sap"
-        transport = None
-    else:
-        base_url = "http://127.0.0.1:9/sap/opu/odata/sap"
-        transport = _simulator(n).transport()
     org = OrganizationFactory()
     conn = Connection.objects.create(
         organization=org,
@@ -152,8 +171,6 @@ def run(args: argparse.Namespace, database_url: str) -> None:
         sync_cpu = time.process_time() - cpu_started
     connection_created.disconnect(watch)
     other_queries = sum(len(c.queries_log) for c in other_connections)
-    if erp is not None:
-        erp.terminate()
     if result.status != "completed" or result.created != n:
         raise SystemExit(f"sync did not complete: {result.status} {result.created}: {result.error}")
     local.UPSERTS["assets"] = project_assets

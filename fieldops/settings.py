@@ -184,9 +184,6 @@ if REDIS_URL:
             "KEY_PREFIX": env_str("CACHE_PREFIX", "fieldops"),
         }
     }
-    # A request reads its session from Redis, not with a PostgreSQL query; the database keeps
-    # the record, and a session is still found (from the database) while Redis is away.
-    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 else:
     CACHES = {
         "default": {

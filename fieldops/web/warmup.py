@@ -10,6 +10,7 @@ every request of the process stopped."""
 
 import gc
 import logging
+import time
 from pathlib import Path
 
 from django.conf import settings
@@ -20,25 +21,40 @@ from django.template.utils import get_app_template_dirs
 from django.urls import get_resolver
 
 logger = logging.getLogger("fieldops.web")
+POOL_FILL_SECONDS = 5.0
 
 
 def warm_up() -> None:
     """Never stops a process from starting: what fails here fails again, visibly, on its page."""
     _compile()
     _open_pools()
+    gc.collect()  # what loading left behind is garbage, not something to keep for good
     gc.freeze()
 
 
-def _open_pools() -> None:
-    for connection in connections.all():
-        pool = getattr(connection, "pool", None)  # PostgreSQL with a pool only
-        if pool is None:
-            continue
-        try:
-            pool.wait(timeout=5)
-        except Exception:
-            # The database is not there yet: the pool keeps trying, and requests answer 503.
-            logger.warning("The %s database pool did not fill at start", connection.alias)
+def _open_pools(timeout: float = POOL_FILL_SECONDS) -> None:
+    """Open each PostgreSQL pool and wait, up to ``timeout``, until its connections are there.
+
+    Never ``pool.wait()``: on a timeout it closes the pool for good, and every request of the
+    process would fail until a restart. Here a slow or absent database only logs: the open
+    pool keeps connecting in the background, and meanwhile requests answer 503."""
+    pools = [pool for c in connections.all() if (pool := getattr(c, "pool", None)) is not None]
+    for pool in pools:
+        pool.open()
+    deadline = time.monotonic() + timeout
+    for pool in pools:
+        while pool.get_stats().get("pool_available", 0) < pool.min_size:
+            if time.monotonic() >= deadline:
+                logger.warning(
+                    "The database pool %s has %s of its %s connections after %.0f s; it keeps "
+                    "connecting",
+                    pool.name,
+                    pool.get_stats().get("pool_available", 0),
+                    pool.min_size,
+                    timeout,
+                )
+                return
+            time.sleep(0.02)
 
 
 def _compile() -> None:

@@ -126,7 +126,7 @@ django.setup()
 default = settings.DATABASES["default"]
 pool = default.get("OPTIONS", {{}}).get("pool") or {{}}
 from django.db import connection
-opened = connection.pool.get_stats()["pool_size"] if pool else None
+opened = connection.pool.get_stats().get("pool_available") if pool else None
 print(json.dumps({{
     "min": pool.get("min_size"),
     "opened": opened,

@@ -47,3 +47,30 @@ def test_a_broken_template_is_logged_and_the_rest_still_compile(settings, tmp_pa
         warm_up()
     assert any("broken.html" in record.getMessage() for record in caplog.records)
     assert "base.html" in _cached_loader().get_template_cache
+
+
+def test_a_database_that_is_not_there_leaves_the_pool_open_and_connecting(monkeypatch, caplog):
+    # pool.wait() would close the pool for good on its timeout: every later request of the
+    # process would fail until a restart. The warm-up gives up waiting, never the pool.
+    from psycopg_pool import ConnectionPool
+
+    from fieldops.web import warmup
+
+    pool = ConnectionPool(
+        "postgresql://postgres@127.0.0.1:1/none?connect_timeout=1", min_size=2, open=False
+    )
+
+    class Unreachable:
+        def __init__(self) -> None:
+            self.pool = pool
+
+    monkeypatch.setattr(
+        warmup, "connections", type("All", (), {"all": lambda self: [Unreachable()]})()
+    )
+    try:
+        with caplog.at_level(logging.WARNING, logger="fieldops.web"):
+            warmup._open_pools(timeout=0.3)
+        assert not pool.closed
+        assert any("keeps connecting" in record.getMessage() for record in caplog.records)
+    finally:
+        pool.close(timeout=1)
