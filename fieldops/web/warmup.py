@@ -38,23 +38,26 @@ def _open_pools(timeout: float = POOL_FILL_SECONDS) -> None:
     Never ``pool.wait()``: on a timeout it closes the pool for good, and every request of the
     process would fail until a restart. Here a slow or absent database only logs: the open
     pool keeps connecting in the background, and meanwhile requests answer 503."""
-    pools = [pool for c in connections.all() if (pool := getattr(c, "pool", None)) is not None]
-    for pool in pools:
-        pool.open()
-    deadline = time.monotonic() + timeout
-    for pool in pools:
-        while pool.get_stats().get("pool_available", 0) < pool.min_size:
-            if time.monotonic() >= deadline:
-                logger.warning(
-                    "The database pool %s has %s of its %s connections after %.0f s; it keeps "
-                    "connecting",
-                    pool.name,
-                    pool.get_stats().get("pool_available", 0),
-                    pool.min_size,
-                    timeout,
-                )
-                return
-            time.sleep(0.02)
+    try:
+        pools = [p for c in connections.all() if (p := getattr(c, "pool", None)) is not None]
+        for pool in pools:
+            pool.open()
+        deadline = time.monotonic() + timeout
+        for pool in pools:
+            while (available := pool.get_stats().get("pool_available", 0)) < pool.min_size:
+                if time.monotonic() >= deadline:
+                    logger.warning(
+                        "The database pool %s has %s of its %s connections after %.0f s; it "
+                        "keeps connecting",
+                        pool.name,
+                        available,
+                        pool.min_size,
+                        timeout,
+                    )
+                    break
+                time.sleep(0.02)
+    except Exception:
+        logger.exception("The database pools did not open at start")
 
 
 def _compile() -> None:

@@ -3,6 +3,7 @@
 import copy
 import gc
 import logging
+from types import SimpleNamespace
 
 import pytest
 from django.template import engines
@@ -60,13 +61,8 @@ def test_a_database_that_is_not_there_leaves_the_pool_open_and_connecting(monkey
         "postgresql://postgres@127.0.0.1:1/none?connect_timeout=1", min_size=2, open=False
     )
 
-    class Unreachable:
-        def __init__(self) -> None:
-            self.pool = pool
-
-    monkeypatch.setattr(
-        warmup, "connections", type("All", (), {"all": lambda self: [Unreachable()]})()
-    )
+    unreachable = SimpleNamespace(pool=pool)
+    monkeypatch.setattr(warmup, "connections", SimpleNamespace(all=lambda: [unreachable]))
     try:
         with caplog.at_level(logging.WARNING, logger="fieldops.web"):
             warmup._open_pools(timeout=0.3)
