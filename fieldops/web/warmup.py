@@ -2,8 +2,8 @@
 
 Django imports every URLconf (the API builds its routes then) on the first request, about
 0.4 s, and compiles each template the first time it is used; the requests that arrive first,
-usually all at once after a deploy, would wait behind that. The PostgreSQL pool opens its
-connections now rather than one at a time while those requests queue for them. Last, what was
+usually all at once after a deploy, would wait behind that. The PostgreSQL pool opens with its
+first connection (``min_size``), so the first request does not connect. Last, what was
 loaded so far is moved out of the garbage collector's sight (``gc.freeze``): it lives as long
 as the process, and each full collection walked all 200,000 objects of it, about 90 ms with
 every request of the process stopped."""
@@ -33,7 +33,7 @@ def warm_up() -> None:
 
 
 def _open_pools(timeout: float = POOL_FILL_SECONDS) -> None:
-    """Open each PostgreSQL pool and wait, up to ``timeout``, until its connections are there.
+    """Open each PostgreSQL pool and wait, up to ``timeout``, for its ``min_size`` connections.
 
     Never ``pool.wait()``: on a timeout it closes the pool for good, and every request of the
     process would fail until a restart. Here a slow or absent database only logs: the open
