@@ -4,10 +4,11 @@
 
 Creates a scratch database, migrates it, and prints records/s for
   1. the real sync engine (SAP OData v2 simulator, 1,000 records a page: paging, mapping,
-     hashing, external references + synced cache, checkpoint per page). The simulator serves
-     HTTP on a loopback port from a process of its own, as an ERP would: its JSON encoding is
-     not the engine's work. ``--simulator in-process`` serves it through an HTTPX mock
-     transport in the engine's own process instead (its CPU then counts as the engine's),
+     hashing, one external reference with its synced copy per record, checkpoint per page).
+     The simulator serves HTTP on a loopback port from a process of its own, as an ERP would:
+     its JSON encoding is not the engine's work. ``--simulator in-process`` serves it through
+     an HTTPX mock transport in the engine's own process instead (its CPU then counts as the
+     engine's),
   2. a plain COPY of the same rows (unified + raw JSON) into a scratch table,
   3. a naive loop with one save() per row (on a sample; its rate is what matters).
 The scratch database is dropped at the end.
@@ -125,7 +126,7 @@ def measure(args: argparse.Namespace, rows: list[dict], base_url: str, transport
 
     from integrations.connectors.factory import connector_for
     from integrations.crypto import encrypt_credentials
-    from integrations.models import Connection, ExternalReference, SyncedRecord, SyncRun
+    from integrations.models import Connection, ExternalReference, SyncRun
     from integrations.services.sync import sync_run_execute
     from integrations.services.sync_writes import payload_hash
     from integrations.unified import to_json
@@ -145,7 +146,7 @@ def measure(args: argparse.Namespace, rows: list[dict], base_url: str, transport
 
     from integrations.services import local
 
-    # 1. The sync engine, end to end, into the external references and the synced cache. The
+    # 1. The sync engine, end to end, into the external references and their synced copies. The
     # projection into FieldOps assets (one asset_create per new record, through the asset
     # services) is measured apart in 1b: it is row-at-a-time by design and would hide the
     # engine's own figure.
@@ -221,7 +222,7 @@ def measure(args: argparse.Namespace, rows: list[dict], base_url: str, transport
     raw_conn.commit() if not raw_conn.autocommit else None
     copy_seconds = time.perf_counter() - started
 
-    # 3. Naive: one save() per row (reference + cached record), on a sample.
+    # 3. Naive: one save() per record, on a sample.
     conn2 = Connection.objects.create(
         organization=org, system="sap_s4hana", name="naive", base_url=conn.base_url
     )
@@ -235,16 +236,10 @@ def measure(args: argparse.Namespace, rows: list[dict], base_url: str, transport
             entity="assets",
             remote_id=remote_id,
             payload_hash=payload_hash(unified),
-        )
-        ref.save()
-        SyncedRecord(
-            reference=ref,
-            organization=org,
-            connection=conn2,
-            entity="assets",
             unified=unified,
             raw=raw,
-        ).save()
+        )
+        ref.save()
     naive_seconds = time.perf_counter() - started
 
     simulator_where = "in this process" if erp is None else "in its own process, over HTTP"

@@ -1,10 +1,10 @@
 """Connections to ERP systems, what was synced from them and how far each sync got.
 
 A remote record is tied to FieldOps by an ``ExternalReference`` (connection + entity + remote id,
-unique), which also carries the payload hash used for change detection; the unified record and the
-raw remote one live in ``SyncedRecord``. A ``SyncCheckpoint`` per connection and entity holds the
-watermark of the last completed run and the page cursor of the run in progress, saved after every
-page so an interrupted run resumes where it stopped.
+unique), which also carries the payload hash used for change detection and the synced copy: the
+unified record and the raw remote one it came from. A ``SyncCheckpoint`` per connection and
+entity holds the watermark of the last completed run and the page cursor of the run in progress,
+saved after every page so an interrupted run resumes where it stopped.
 """
 
 import uuid
@@ -87,20 +87,30 @@ class Connection(OrganizationScopedModel):
 
 
 class ExternalReference(TimeStampedModel):
-    """System + remote id ↔ local row (or just the synced copy while no local model exists).
+    """One remote record: system + remote id ↔ local row (none while it lives only in the synced
+    copy), its payload hash, and the synced copy itself (the latest unified record and the raw
+    remote record it came from, kept for audit).
 
-    A sync writes a row here and in SyncedRecord for every new remote record, so both carry only
-    the indexes their reads use: by connection + entity (+ remote id, + seen run; + change time
-    on the cached record), by local row, by public id. Nothing looks them up by organisation
-    (only deleting a whole organisation, a rare admin act, scans them) or by creation time, and
-    each such index would cost every one of those writes."""
+    A sync writes one of these for every new remote record, so it is one row, not a reference
+    plus a cached record, and it carries only the indexes its reads use: by connection + entity
+    (+ remote id, + seen run, + change time for the cache's list), by local row (only rows that
+    have one), by public id. Nothing looks it up by organisation (only deleting a whole
+    organisation, a rare admin act, scans it) or by creation time. Of its foreign keys only the
+    connection is checked by the database: the organisation is the connection's, and the seen
+    run is a mark compared with the current run, which a deleted run leaves harmlessly behind.
+    Each check or index costs every one of those writes (the figures are in
+    docs/integrations-sync-and-write-back.md)."""
 
     created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    updated_at = models.DateTimeField(auto_now=True)  # in extref_list
     organization = models.ForeignKey(
-        "accounts.Organization", on_delete=models.CASCADE, related_name="+", db_index=False
+        "accounts.Organization",
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
     )
-    # Led by extref_remote_unique and extref_seen.
+    # Led by extref_remote_unique, extref_seen and extref_list.
     connection = models.ForeignKey(
         Connection, on_delete=models.CASCADE, related_name="references", db_index=False
     )
@@ -109,7 +119,7 @@ class ExternalReference(TimeStampedModel):
     remote_id = models.CharField(max_length=200)
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     # The FieldOps row this record became ("assets.asset", 42); blank while it lives only in the
-    # synced cache.
+    # synced copy.
     local_model = models.CharField(max_length=60, blank=True)
     local_id = models.BigIntegerField(null=True, blank=True)
     payload_hash = models.CharField(max_length=64)
@@ -118,8 +128,17 @@ class ExternalReference(TimeStampedModel):
     deleted_at = models.DateTimeField(null=True, blank=True)
     # Stamped only during full runs, so deletions can be inferred from a run that completed.
     last_seen_run = models.ForeignKey(
-        "SyncRun", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        "SyncRun",
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
     )
+    # The synced copy.
+    unified = models.JSONField(default=dict)
+    raw = models.JSONField(default=dict)
 
     class Meta:
         constraints = [
@@ -128,46 +147,17 @@ class ExternalReference(TimeStampedModel):
             ),
         ]
         indexes = [
-            models.Index(fields=["local_model", "local_id"], name="extref_local"),
+            models.Index(
+                fields=["local_model", "local_id"],
+                name="extref_local",
+                condition=Q(local_id__isnull=False),
+            ),
             models.Index(fields=["connection", "entity", "last_seen_run"], name="extref_seen"),
+            models.Index(fields=["connection", "entity", "updated_at", "id"], name="extref_list"),
         ]
 
     def __str__(self) -> str:
         return f"{self.system}:{self.entity}:{self.remote_id}"
-
-
-class SyncedRecord(TimeStampedModel):
-    """The latest unified record and the raw remote record it came from (kept for audit). Indexed
-    as sparingly as ExternalReference, for the same reason."""
-
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)  # in synced_list
-    reference = models.OneToOneField(
-        ExternalReference, on_delete=models.CASCADE, related_name="record", primary_key=True
-    )
-    organization = models.ForeignKey(
-        "accounts.Organization", on_delete=models.CASCADE, related_name="+", db_index=False
-    )
-    # Led by synced_list.
-    connection = models.ForeignKey(
-        Connection, on_delete=models.CASCADE, related_name="+", db_index=False
-    )
-    entity = models.CharField(max_length=30, choices=Entity.choices)
-    unified = models.JSONField()
-    raw = models.JSONField()
-    remote_updated_at = models.DateTimeField(null=True, blank=True)
-    is_deleted = models.BooleanField(default=False)
-
-    class Meta:
-        indexes = [
-            models.Index(
-                fields=["connection", "entity", "updated_at", "reference"],
-                name="synced_list",
-            ),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.entity} {self.reference_id}"
 
 
 class SyncRunStatus(models.TextChoices):

@@ -14,7 +14,7 @@ from fieldops.errors import NotFound, PermissionDenied, ValidationFailed
 from fieldops.pagination import Page, cursor_paginate
 from fieldops.tenancy import get_for_organization
 from integrations.crypto import fernet
-from integrations.models import Connection, Entity, SyncCheckpoint, SyncedRecord, SyncRun
+from integrations.models import Connection, Entity, ExternalReference, SyncCheckpoint, SyncRun
 
 READ_ROLES = (Role.DISPATCHER, Role.SUPERVISOR, Role.ADMIN)
 
@@ -46,23 +46,17 @@ def synced_records(
     updated_since: datetime | None,
     cursor: str | None,
     limit: int,
-) -> Page[SyncedRecord]:
-    rows = SyncedRecord.objects.filter(connection=connection, entity=entity).select_related(
-        "reference"
-    )
+) -> Page[ExternalReference]:
+    rows = ExternalReference.objects.filter(connection=connection, entity=entity)
     if updated_since:
         rows = rows.filter(updated_at__gte=updated_since)
-    return cursor_paginate(rows, cursor=cursor, limit=limit, keys=("updated_at", "reference_id"))
+    return cursor_paginate(rows, cursor=cursor, limit=limit, keys=("updated_at", "id"))
 
 
-def synced_record(*, connection: Connection, entity: str, remote_id: str) -> SyncedRecord:
-    record = (
-        SyncedRecord.objects.filter(
-            connection=connection, entity=entity, reference__remote_id=remote_id
-        )
-        .select_related("reference")
-        .first()
-    )
+def synced_record(*, connection: Connection, entity: str, remote_id: str) -> ExternalReference:
+    record = ExternalReference.objects.filter(
+        connection=connection, entity=entity, remote_id=remote_id
+    ).first()
     if record is None:
         raise NotFound("This record has not been synced.")
     return record

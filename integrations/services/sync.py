@@ -33,7 +33,6 @@ from integrations.models import (
     ConnectionStatus,
     ExternalReference,
     SyncCheckpoint,
-    SyncedRecord,
     SyncRun,
     SyncRunStatus,
 )
@@ -294,9 +293,6 @@ def _complete(run: SyncRun, checkpoint: SyncCheckpoint) -> None:
             gone_ids = list(gone.values_list("pk", flat=True))
             deleted = ExternalReference.objects.filter(pk__in=gone_ids).update(
                 is_deleted=True, deleted_at=now, updated_at=now
-            )
-            SyncedRecord.objects.filter(reference_id__in=gone_ids).update(
-                is_deleted=True, updated_at=now
             )
             local.mark_deleted(entity=run.entity, connection=run.connection, reference_ids=gone_ids)
             checkpoint.last_full_run_at = now

@@ -2,8 +2,9 @@
 
 * Each record is serialised once (PageRow): the unified record as canonical JSON, hashed for
   change detection and written as is, and the raw record as JSON.
-* A writer reads the page's existing references and writes the new and changed ones:
-  PostgresWriter (COPY and UPDATE ... FROM unnest) on PostgreSQL, OrmWriter elsewhere.
+* A writer reads the page's existing references (without their synced copies) and writes the
+  new and changed ones, one row per record: PostgresWriter (COPY and UPDATE ... FROM unnest) on
+  PostgreSQL, OrmWriter elsewhere.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from typing import Any, NamedTuple
 import orjson
 
 from integrations.connectors.base import RemoteRecord
-from integrations.models import Connection, ExternalReference, SyncedRecord, SyncRun
+from integrations.models import Connection, ExternalReference, SyncRun
 from integrations.unified import to_json
 
 
@@ -124,7 +125,7 @@ class OrmWriter:
     def existing(self, remote_ids: list[str]) -> Any:
         return ExternalReference.objects.filter(
             connection=self.run.connection, entity=self.run.entity, remote_id__in=remote_ids
-        )
+        ).only(*REF_READ_FIELDS)
 
     def _new_ref(self, row: PageRow, pk: int | None = None) -> ExternalReference:
         run, unified = self.run, row.record.unified
@@ -142,6 +143,8 @@ class OrmWriter:
             is_deleted=unified.is_deleted,
             deleted_at=self.now if unified.is_deleted else None,
             last_seen_run=run if run.full else None,
+            unified=row.unified,
+            raw=row.record.raw,
             created_at=self.now,
             updated_at=self.now,
         )
@@ -158,31 +161,13 @@ class OrmWriter:
             )
             for ref in refs:
                 ref.pk = ids[ref.public_id]
-        SyncedRecord.objects.bulk_create(
-            [self._synced(ref, row) for ref, row in zip(refs, rows, strict=True)]
-        )
         return refs
 
     def update(self, refs: list[ExternalReference], rows: dict[str, PageRow]) -> None:
-        ExternalReference.objects.bulk_update(refs, REF_UPDATE_FIELDS)
-        SyncedRecord.objects.bulk_update(
-            [self._synced(ref, rows[ref.remote_id]) for ref in refs],
-            ["unified", "raw", "remote_updated_at", "is_deleted", "updated_at"],
-        )
-
-    def _synced(self, ref: ExternalReference, row: PageRow) -> SyncedRecord:
-        return SyncedRecord(
-            reference_id=ref.pk,
-            organization_id=ref.organization_id,
-            connection_id=ref.connection_id,
-            entity=ref.entity,
-            unified=row.unified,
-            raw=row.record.raw,
-            remote_updated_at=ref.remote_updated_at,
-            is_deleted=ref.is_deleted,
-            created_at=self.now,
-            updated_at=self.now,
-        )
+        for ref in refs:
+            row = rows[ref.remote_id]
+            ref.unified, ref.raw = row.unified, row.record.raw
+        ExternalReference.objects.bulk_update(refs, [*REF_UPDATE_FIELDS, "unified", "raw"])
 
 
 REF_UPDATE_FIELDS = [
@@ -191,6 +176,26 @@ REF_UPDATE_FIELDS = [
     "is_deleted",
     "deleted_at",
     "last_seen_run",
+    "updated_at",
+]
+# What a page's comparison and the local projection read of an existing reference: not the
+# synced copy.
+REF_READ_FIELDS = [
+    "id",
+    "organization_id",
+    "connection_id",
+    "system",
+    "entity",
+    "remote_id",
+    "public_id",
+    "local_model",
+    "local_id",
+    "payload_hash",
+    "remote_updated_at",
+    "is_deleted",
+    "deleted_at",
+    "last_seen_run_id",
+    "created_at",
     "updated_at",
 ]
 
@@ -205,8 +210,8 @@ class PostgresWriter(OrmWriter):
     def existing(self, remote_ids: list[str]) -> Any:
         # One array parameter instead of a thousand placeholders.
         return ExternalReference.objects.raw(
-            f"SELECT * FROM {ExternalReference._meta.db_table} WHERE connection_id = %s"  # noqa: S608
-            " AND entity = %s AND remote_id = ANY(%s)",
+            f"SELECT {', '.join(REF_READ_FIELDS)} FROM {ExternalReference._meta.db_table}"  # noqa: S608
+            " WHERE connection_id = %s AND entity = %s AND remote_id = ANY(%s)",
             [self.run.connection_id, self.run.entity, remote_ids],
         )
 
@@ -216,12 +221,10 @@ class PostgresWriter(OrmWriter):
         run, now = self.run, self.now
         connection = run.connection
         ref_table = ExternalReference._meta.db_table
-        synced_table = SyncedRecord._meta.db_table
         seen = run.pk if run.full else None
         with self.db.cursor() as cursor:
             # Statements through Django's wrapper (counted, logged in DEBUG); COPY through the
             # psycopg cursor under it, which Django's wrapper does not expose.
-            copy_from = cursor.cursor.copy
             cursor.execute(
                 "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
                 [ref_table, len(rows)],
@@ -232,47 +235,33 @@ class PostgresWriter(OrmWriter):
             # (UTC conversion, fieldops.web.pgtime) is Python and cost more than the rest of the
             # row. pg_timestamp converts the same way.
             stamp = pg_timestamp(now)
-            moments = [pg_timestamp(row.record.unified.remote_updated_at) for row in rows]
-            ref_head = (stamp, stamp, connection.organization_id, connection.pk, connection.system)
-            with copy_from(
+            head = (stamp, stamp, connection.organization_id, connection.pk, connection.system)
+            with cursor.cursor.copy(
                 f"COPY {ref_table} (id, created_at, updated_at, organization_id, connection_id,"
                 " system, entity, remote_id, public_id, local_model, local_id, payload_hash,"
-                " remote_updated_at, is_deleted, deleted_at, last_seen_run_id) FROM STDIN"
+                " remote_updated_at, is_deleted, deleted_at, last_seen_run_id, unified, raw)"
+                " FROM STDIN"
             ) as copy:
                 write = copy.write_row
-                for pk, public_id, moment, row in zip(ids, public_ids, moments, rows, strict=True):
-                    deleted = row.record.unified.is_deleted
+                for pk, public_id, row in zip(ids, public_ids, rows, strict=True):
+                    unified = row.record.unified
+                    deleted = unified.is_deleted
                     write(
                         (
                             pk,
-                            *ref_head,
+                            *head,
                             run.entity,
                             row.remote_id,
                             public_id,
                             "",
                             None,
                             row.digest,
-                            moment,
+                            pg_timestamp(unified.remote_updated_at),
                             deleted,
                             stamp if deleted else None,
                             seen,
-                        )
-                    )
-            synced_head = (stamp, stamp, connection.organization_id, connection.pk, run.entity)
-            with copy_from(
-                f"COPY {synced_table} (reference_id, created_at, updated_at, organization_id,"
-                " connection_id, entity, unified, raw, remote_updated_at, is_deleted) FROM STDIN"
-            ) as copy:
-                write = copy.write_row
-                for pk, moment, row in zip(ids, moments, rows, strict=True):
-                    write(
-                        (
-                            pk,
-                            *synced_head,
                             row.unified_json,
                             row.raw_json,
-                            moment,
-                            row.record.unified.is_deleted,
                         )
                     )
         if keep:  # the local projection takes model instances
@@ -285,10 +274,11 @@ class PostgresWriter(OrmWriter):
             cursor.execute(
                 f"UPDATE {ExternalReference._meta.db_table} AS r SET payload_hash = v.digest,"  # noqa: S608 (table name from the model, values are parameters)
                 " remote_updated_at = v.moment, is_deleted = v.deleted, deleted_at = v.deleted_at,"
-                " last_seen_run_id = v.seen, updated_at = %s"
-                " FROM unnest(%s::bigint[], %s::text[], %s::timestamptz[], %s::boolean[],"
-                " %s::timestamptz[], %s::bigint[]) AS v(id, digest, moment, deleted, deleted_at,"
-                " seen) WHERE r.id = v.id",
+                " last_seen_run_id = v.seen, unified = v.unified::jsonb, raw = v.raw::jsonb,"
+                " updated_at = %s FROM unnest(%s::bigint[], %s::text[], %s::timestamptz[],"
+                " %s::boolean[], %s::timestamptz[], %s::bigint[], %s::text[], %s::text[])"
+                " AS v(id, digest, moment, deleted, deleted_at, seen, unified, raw)"
+                " WHERE r.id = v.id",
                 [
                     now,
                     [ref.pk for ref in refs],
@@ -297,21 +287,8 @@ class PostgresWriter(OrmWriter):
                     [ref.is_deleted for ref in refs],
                     [ref.deleted_at for ref in refs],
                     [ref.last_seen_run_id for ref in refs],
-                ],
-            )
-            cursor.execute(
-                f"UPDATE {SyncedRecord._meta.db_table} AS s SET unified = v.unified::jsonb,"  # noqa: S608
-                " raw = v.raw::jsonb, remote_updated_at = v.moment, is_deleted = v.deleted,"
-                " updated_at = %s FROM unnest(%s::bigint[], %s::text[], %s::text[],"
-                " %s::timestamptz[], %s::boolean[]) AS v(id, unified, raw, moment, deleted)"
-                " WHERE s.reference_id = v.id",
-                [
-                    now,
-                    [ref.pk for ref in refs],
                     [rows[ref.remote_id].unified_json for ref in refs],
                     [rows[ref.remote_id].raw_json for ref in refs],
-                    [ref.remote_updated_at for ref in refs],
-                    [ref.is_deleted for ref in refs],
                 ],
             )
 

@@ -12,7 +12,7 @@ from integrations.connectors.http import HttpClient
 from integrations.connectors.netsuite import mapping
 from integrations.connectors.netsuite.connector import NetSuiteConnector
 from integrations.crypto import encrypt_credentials
-from integrations.models import SyncedRecord, SyncRun
+from integrations.models import ExternalReference, SyncRun
 from integrations.ratelimit import ConnectionGuard
 from integrations.services.sync import sync_run_execute
 from tests.integrations.factories import ConnectionFactory
@@ -184,10 +184,10 @@ def test_incremental_resync_writes_nothing_when_nothing_changed(organization):
         return sync_run_execute(run_id=run.pk, connector=connector)
 
     assert sync(True).created == 5
-    stamps = list(SyncedRecord.objects.values_list("updated_at", flat=True).order_by("pk"))
+    stamps = stamps_now()
     again = sync(True)
     assert (again.created, again.updated, again.unchanged) == (0, 0, 5)
-    assert list(SyncedRecord.objects.values_list("updated_at", flat=True).order_by("pk")) == stamps
+    assert stamps_now() == stamps
 
 
 def test_concurrency_limited_429_is_rate_limited():
@@ -234,3 +234,7 @@ def test_the_connection_concurrency_cap_keeps_workers_under_the_account_limit(
         thread.join()
     assert errors == []
     assert (sim.rejected, sim.peak) == (0, 2)
+
+
+def stamps_now():
+    return list(ExternalReference.objects.values_list("updated_at", flat=True).order_by("pk"))

@@ -12,7 +12,6 @@ from integrations.models import (
     ConnectionStatus,
     ExternalReference,
     SyncCheckpoint,
-    SyncedRecord,
     SyncRun,
 )
 from integrations.services.sync import RetryLater, sync_run_execute
@@ -58,7 +57,7 @@ def test_first_sync_creates_every_record_with_unified_and_raw_copies(
         0,
         3,
     )
-    record = SyncedRecord.objects.get(reference__remote_id="10000001")
+    record = ExternalReference.objects.get(remote_id="10000001")
     assert record.unified["name"] == "Pump P-101"
     assert record.raw["EquipmentName"] == "Pump P-101"
     assert SyncCheckpoint.objects.get().watermark == T0 + timedelta(minutes=4)
@@ -69,13 +68,11 @@ def test_first_sync_creates_every_record_with_unified_and_raw_copies(
 def test_resync_with_nothing_changed_writes_nothing(connection):
     sim = sap_data.seeded(page_size=2, equipment_count=5)
     run_sync(connection, sim, full=True)
-    before = list(SyncedRecord.objects.values_list("updated_at", flat=True).order_by("pk"))
-    refs_before = list(ExternalReference.objects.values_list("updated_at", flat=True))
+    before = stamps_now()
     run = run_sync(connection, sim)
     # All five sit inside the 5-minute look-back window: re-read, hashed, nothing written.
     assert (run.created, run.updated, run.unchanged) == (0, 0, 5)
-    assert list(SyncedRecord.objects.values_list("updated_at", flat=True).order_by("pk")) == before
-    assert list(ExternalReference.objects.values_list("updated_at", flat=True)) == refs_before
+    assert stamps_now() == before
     full = run_sync(connection, sim, full=True)
     assert (full.created, full.updated, full.unchanged, full.deleted) == (0, 0, 5, 0)
 
@@ -89,7 +86,7 @@ def test_incremental_sync_picks_up_a_changed_record(connection):
     run = run_sync(connection, sim)
     assert (run.created, run.updated) == (0, 1)
     assert (
-        SyncedRecord.objects.get(reference__remote_id="10000002").unified["name"]
+        ExternalReference.objects.get(remote_id="10000002").unified["name"]
         == "Pump P-102 (rebuilt)"
     )
     assert run.since == T0 + timedelta(minutes=2) - timedelta(minutes=5)
@@ -106,7 +103,7 @@ def test_full_run_soft_deletes_records_gone_from_the_erp(connection):
     gone = ExternalReference.objects.get(remote_id="10000001")
     assert gone.is_deleted
     assert gone.deleted_at is not None
-    assert SyncedRecord.objects.get(reference=gone).is_deleted  # kept, only marked
+    assert gone.unified["name"] == "Pump P-101"  # the synced copy is kept, only marked
 
 
 def test_deletion_flag_in_the_erp_is_a_soft_delete(connection):
@@ -252,3 +249,7 @@ def test_repeated_failures_trip_the_circuit_breaker(connection):
     assert connection.status == ConnectionStatus.OFFLINE
     with time_machine.travel(connection.circuit_open_until + timedelta(seconds=1)):
         assert run_sync(connection, sim, run=run).status == "completed"
+
+
+def stamps_now():
+    return list(ExternalReference.objects.values_list("updated_at", flat=True).order_by("pk"))

@@ -9,7 +9,7 @@ from django.db import connection as db
 from django.test.utils import CaptureQueriesContext
 
 from integrations.connectors.factory import connector_for
-from integrations.models import ExternalReference, SyncedRecord, SyncRun
+from integrations.models import ExternalReference, SyncRun
 from integrations.services import sync_writes
 from integrations.services.sync import sync_run_execute
 from integrations.services.sync_writes import payload_hash, unified_id
@@ -48,14 +48,11 @@ def history(connection):
 
 
 def snapshot(connection):
-    refs = {
-        ref.remote_id: ref
-        for ref in ExternalReference.objects.filter(connection=connection).select_related("record")
-    }
+    refs = {ref.remote_id: ref for ref in ExternalReference.objects.filter(connection=connection)}
     return {
         remote_id: {
             "public_id_ok": ref.public_id == unified_id(connection, "assets", remote_id),
-            "hash_ok": ref.payload_hash == payload_hash(ref.record.unified),
+            "hash_ok": ref.payload_hash == payload_hash(ref.unified),
             "system": ref.system,
             "organization": ref.organization_id == connection.organization_id,
             "is_deleted": ref.is_deleted,
@@ -63,13 +60,11 @@ def snapshot(connection):
             "remote_updated_at": ref.remote_updated_at,
             "seen_in_last_full_run": ref.last_seen_run_id
             == SyncRun.objects.filter(connection=connection, full=True).latest("pk").pk,
-            "record_deleted": ref.record.is_deleted,
-            "record_remote_updated_at": ref.record.remote_updated_at,
-            "name": ref.record.unified["name"],
-            "raw_name": ref.record.raw["EquipmentName"],
-            "raw_has_no_metadata": "__metadata" not in ref.record.raw,
+            "name": ref.unified["name"],
+            "raw_name": ref.raw["EquipmentName"],
+            "raw_has_no_metadata": "__metadata" not in ref.raw,
             "local": ref.local_model,
-            "stamps": ref.updated_at >= ref.created_at and ref.record.updated_at is not None,
+            "stamps": ref.updated_at >= ref.created_at,
         }
         for remote_id, ref in refs.items()
     }
@@ -88,12 +83,10 @@ def test_every_write_kind_stores_the_expected_rows(organization):
     assert all(row["raw_has_no_metadata"] and row["stamps"] for row in rows.values())
     assert rows["10000002"]["name"] == rows["10000002"]["raw_name"] == "Pump P-102 (rebuilt)"
     assert rows["10000002"]["remote_updated_at"] == T0 + timedelta(hours=1)
-    assert rows["10000002"]["record_remote_updated_at"] == T0 + timedelta(hours=1)
     # Flagged in the ERP, and gone from the ERP: both soft deletes, with a time.
     for remote_id in ("10000003", "10000005"):
         assert rows[remote_id]["is_deleted"]
         assert rows[remote_id]["deleted_at_set"]
-        assert rows[remote_id]["record_deleted"]
     assert not any(rows[r]["is_deleted"] for r in ("10000001", "10000002", "10000004"))
     assert sorted(r for r, row in rows.items() if row["seen_in_last_full_run"]) == [
         "10000001",
@@ -118,7 +111,7 @@ def test_postgres_copy_path_and_orm_path_write_the_same_rows(organization, monke
     fields = ("unified", "raw", "is_deleted", "remote_updated_at", "entity")
 
     def records(connection):
-        rows = SyncedRecord.objects.filter(connection=connection).values_list(*fields)
+        rows = ExternalReference.objects.filter(connection=connection).values_list(*fields)
         return sorted(rows, key=lambda row: row[1]["Equipment"])
 
     assert records(fast) == records(orm)
@@ -145,4 +138,5 @@ def _page_queries(organization, count):
 
 
 def test_a_page_costs_the_same_number_of_queries_whatever_its_size(organization):
-    assert _page_queries(organization, 4) == _page_queries(organization, 60)
+    # 50: on SQLite, Django splits a bulk insert every 999 parameters (55 references).
+    assert _page_queries(organization, 4) == _page_queries(organization, 50)

@@ -1,7 +1,7 @@
 """Synced ERP records into FieldOps's own tables, one function per entity.
 
-Every record lands in the synced cache (``SyncedRecord``) first; entities FieldOps has a model
-for are then upserted through that model's services and the ExternalReference points at the
+Every record lands in the synced copy (on its ``ExternalReference``) first; entities FieldOps has
+a model for are then upserted through that model's services and the ExternalReference points at the
 local row (``local_model``/``local_id``): assets and locations into the asset registry, parts
 into the parts catalogue, employees into technicians, work orders into work orders. Purchase
 orders, vendors and timesheets live only in the synced cache.

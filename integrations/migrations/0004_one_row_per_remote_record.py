@@ -1,0 +1,118 @@
+"""The synced copy moves into ExternalReference: one row per remote record instead of a reference
+plus a cached record, with only the connection's foreign key checked by the database."""
+
+import django.db.models.deletion
+from django.db import migrations, models
+
+BATCH = 500
+
+
+def copy_into_references(apps, schema_editor):
+    ExternalReference = apps.get_model("integrations", "ExternalReference")
+    SyncedRecord = apps.get_model("integrations", "SyncedRecord")
+    records = SyncedRecord.objects.order_by("pk").values_list(
+        "reference_id", "unified", "raw", "updated_at"
+    )
+    batch = []
+    for reference_id, unified, raw, updated_at in records.iterator(chunk_size=BATCH):
+        batch.append((reference_id, unified, raw, updated_at))
+        if len(batch) == BATCH:
+            _copy(ExternalReference, batch)
+            batch = []
+    _copy(ExternalReference, batch)
+
+
+def _copy(ExternalReference, batch):
+    by_id = {reference_id: rest for reference_id, *rest in batch}
+    refs = list(ExternalReference.objects.filter(pk__in=list(by_id)))
+    for ref in refs:
+        ref.unified, ref.raw, updated_at = by_id[ref.pk]
+        # The cache's list is ordered by this: the later of the two rows' changes.
+        ref.updated_at = max(ref.updated_at, updated_at)
+    ExternalReference.objects.bulk_update(refs, ["unified", "raw", "updated_at"])
+
+
+def copy_back(apps, schema_editor):
+    ExternalReference = apps.get_model("integrations", "ExternalReference")
+    SyncedRecord = apps.get_model("integrations", "SyncedRecord")
+    batch = []
+    for ref in ExternalReference.objects.order_by("pk").iterator(chunk_size=BATCH):
+        batch.append(
+            SyncedRecord(
+                reference_id=ref.pk,
+                organization_id=ref.organization_id,
+                connection_id=ref.connection_id,
+                entity=ref.entity,
+                unified=ref.unified,
+                raw=ref.raw,
+                remote_updated_at=ref.remote_updated_at,
+                is_deleted=ref.is_deleted,
+                created_at=ref.created_at,
+                updated_at=ref.updated_at,
+            )
+        )
+        if len(batch) == BATCH:
+            SyncedRecord.objects.bulk_create(batch)
+            batch = []
+    SyncedRecord.objects.bulk_create(batch)
+
+
+class Migration(migrations.Migration):
+    dependencies = [
+        ("accounts", "0002_idempotency_key"),
+        ("integrations", "0003_sync_tables_carry_only_the_indexes_they_read"),
+    ]
+
+    operations = [
+        migrations.AddField(
+            model_name="externalreference",
+            name="unified",
+            field=models.JSONField(default=dict),
+        ),
+        migrations.AddField(
+            model_name="externalreference",
+            name="raw",
+            field=models.JSONField(default=dict),
+        ),
+        migrations.RunPython(copy_into_references, copy_back, elidable=False),
+        migrations.DeleteModel(name="SyncedRecord"),
+        migrations.RemoveIndex(model_name="externalreference", name="extref_local"),
+        migrations.AddIndex(
+            model_name="externalreference",
+            index=models.Index(
+                condition=models.Q(("local_id__isnull", False)),
+                fields=["local_model", "local_id"],
+                name="extref_local",
+            ),
+        ),
+        migrations.AddIndex(
+            model_name="externalreference",
+            index=models.Index(
+                fields=["connection", "entity", "updated_at", "id"], name="extref_list"
+            ),
+        ),
+        migrations.AlterField(
+            model_name="externalreference",
+            name="last_seen_run",
+            field=models.ForeignKey(
+                blank=True,
+                db_constraint=False,
+                db_index=False,
+                null=True,
+                on_delete=django.db.models.deletion.DO_NOTHING,
+                related_name="+",
+                to="integrations.syncrun",
+            ),
+        ),
+        migrations.AlterField(
+            model_name="externalreference",
+            name="organization",
+            field=models.ForeignKey(
+                db_constraint=False,
+                db_index=False,
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="+",
+                to="accounts.organization",
+            ),
+        ),
+    ]
