@@ -8,7 +8,6 @@ loaded so far is moved out of the garbage collector's sight (``gc.freeze``): it 
 as the process, and each full collection walked all 200,000 objects of it, about 90 ms with
 every request of the process stopped."""
 
-import gc
 import logging
 import time
 from pathlib import Path
@@ -20,6 +19,8 @@ from django.template.backends.django import DjangoTemplates
 from django.template.utils import get_app_template_dirs
 from django.urls import get_resolver
 
+from fieldops.heap import freeze_startup_heap
+
 logger = logging.getLogger("fieldops.web")
 POOL_FILL_SECONDS = 5.0
 
@@ -28,8 +29,7 @@ def warm_up() -> None:
     """Never stops a process from starting: what fails here fails again, visibly, on its page."""
     _compile()
     _open_pools()
-    gc.collect()  # what loading left behind is garbage, not something to keep for good
-    gc.freeze()
+    freeze_startup_heap()
 
 
 def _open_pools(timeout: float = POOL_FILL_SECONDS) -> None:

@@ -42,7 +42,7 @@ from integrations.services.connections import (
     connection_set_status,
     status_for_error,
 )
-from integrations.services.sync_writes import PageRow, writer_for
+from integrations.services.sync_writes import PageRow, ReferenceStatistics, writer_for
 from integrations.unified import to_json_many
 
 logger = logging.getLogger("integrations.sync")
@@ -151,16 +151,18 @@ def sync_run_execute(*, run_id: int, connector: Connector | None = None) -> Sync
         unified = to_json_many([record.unified for record in page.records])
         return page, [PageRow(r, u) for r, u in zip(page.records, unified, strict=True)]
 
+    db = connections[router.db_for_write(ExternalReference)]
+    statistics = ReferenceStatistics(db)
     try:
         with read_ahead(
             read,
             cursor=checkpoint.cursor or None,
             next_cursor=lambda item: item[0].next_cursor,
             # PostgreSQL writes in another process, SQLite in this one: nothing to overlap.
-            enabled=connections[router.db_for_write(ExternalReference)].vendor == "postgresql",
+            enabled=db.vendor == "postgresql",
         ) as pages:
             for page, rows in pages:
-                _apply_page(run, checkpoint, page, rows)
+                statistics.grew(_apply_page(run, checkpoint, page, rows))
         _complete(run, checkpoint)
     except ConnectorError as error:
         _fail_or_retry(run, error)
@@ -171,7 +173,8 @@ def sync_run_execute(*, run_id: int, connector: Connector | None = None) -> Sync
     return run
 
 
-def _apply_page(run: SyncRun, checkpoint: SyncCheckpoint, page: Page, rows: list[PageRow]) -> None:
+def _apply_page(run: SyncRun, checkpoint: SyncCheckpoint, page: Page, rows: list[PageRow]) -> int:
+    """Writes the page with its checkpoint; returns how many references it created."""
     with transaction.atomic():
         errors = [{"remote_id": f.remote_id, "error": f.error} for f in page.failures]
         counts = _upsert_rows(run=run, rows=rows, errors=errors)
@@ -196,6 +199,7 @@ def _apply_page(run: SyncRun, checkpoint: SyncCheckpoint, page: Page, rows: list
             run.refresh_from_db(fields=["errors"])
             updates["errors"] = (run.errors + errors)[:MAX_ERRORS_KEPT]
         SyncRun.objects.filter(pk=run.pk).update(**updates)
+    return counts["created"]
 
 
 def upsert_records(

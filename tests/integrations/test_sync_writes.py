@@ -2,6 +2,7 @@
 UPDATE ... FROM unnest on PostgreSQL, the ORM elsewhere), in a number of queries that does not
 grow with the page."""
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -140,3 +141,27 @@ def _page_queries(organization, count):
 def test_a_page_costs_the_same_number_of_queries_whatever_its_size(organization):
     # 50: on SQLite, Django splits a bulk insert every 999 parameters (55 references).
     assert _page_queries(organization, 4) == _page_queries(organization, 50)
+
+
+def test_a_run_that_adds_many_references_keeps_their_statistics_up(organization):
+    if db.vendor != "postgresql":
+        pytest.skip("the statistics are PostgreSQL's planner's (other databases are not analysed)")
+    connection = ConnectionFactory(organization=organization)
+    sim = sap_data.SapSimulator(page_size=500)
+    for i in range(2500):  # purchase orders: nothing projected, the COPY path alone
+        sim.put("A_PurchaseOrder", sap_data.purchase_order(f"45{i:08d}", T0 + timedelta(seconds=i)))
+    with CaptureQueriesContext(db) as queries:
+        run = run_sync(connection, sim, entity="purchase_orders", full=True)
+    assert run.created == 2500
+    analyses = [q["sql"] for q in queries if q["sql"].startswith("ANALYZE")]
+    assert len(analyses) == 2  # after 1,000 and after 2,000
+    with db.cursor() as cursor:
+        cursor.execute(
+            "EXPLAIN SELECT id FROM integrations_externalreference"
+            " WHERE connection_id = %s AND entity = %s",
+            [connection.pk, "purchase_orders"],
+        )
+        (plan,) = cursor.fetchone()
+    # The planner knows the connection has thousands of references (with no statistics it took
+    # them for one, and filtered all of them on every page instead of looking the page up).
+    assert int(re.search(r"rows=(\d+)", plan)[1]) >= 2000, plan

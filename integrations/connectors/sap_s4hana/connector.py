@@ -93,8 +93,8 @@ class SapS4HanaConnector(Connector):
 
 def _strip(row: dict[str, Any]) -> dict[str, Any]:
     """The raw record without OData bookkeeping (``__metadata``, deferred navigations)."""
-    stripped = dict(row)
-    stripped.pop("__metadata", None)
-    for k in [k for k, v in stripped.items() if isinstance(v, dict) and "__deferred" in v]:
-        del stripped[k]
-    return stripped
+    return {
+        k: v
+        for k, v in row.items()
+        if k != "__metadata" and not (isinstance(v, dict) and "__deferred" in v)
+    }
