@@ -1,13 +1,14 @@
 """Pages read one ahead while the previous one is written: applied and checkpointed in order,
 a failed read surfacing after every page before it, nothing of a page not yet applied kept."""
 
+import sys
 import threading
 from datetime import timedelta
 
 import pytest
 
 from integrations.connectors.factory import connector_for
-from integrations.connectors.readahead import read_ahead
+from integrations.connectors.readahead import SWITCH_INTERVAL, read_ahead
 from integrations.models import ExternalReference, SyncCheckpoint, SyncRun
 from integrations.services import sync
 from integrations.services.sync import RetryLater, sync_run_execute
@@ -143,3 +144,33 @@ def test_read_ahead_can_be_turned_off_and_reads_in_the_callers_thread():
     ) as pages:
         assert list(pages) == [1, 2, 3]
     assert set(threads) == {threading.current_thread()}
+
+
+def test_while_pages_are_read_ahead_the_gil_changes_hands_more_often():
+    before = sys.getswitchinterval()
+    intervals = []
+
+    def read(cursor):
+        intervals.append(sys.getswitchinterval())
+        return int(cursor or 1)
+
+    def pages_of(count, enabled=True):
+        return read_ahead(
+            read,
+            cursor=None,
+            next_cursor=lambda n: str(n + 1) if n < count else None,
+            enabled=enabled,
+        )
+
+    with pages_of(3) as outer:
+        assert next(outer) == 1
+        with pages_of(2) as inner:  # a second run in the same process
+            assert list(inner) == [1, 2]
+        assert sys.getswitchinterval() == SWITCH_INTERVAL  # the outer one still reads ahead
+        assert list(outer) == [2, 3]
+    assert sys.getswitchinterval() == before
+    assert intervals[0] == before  # the first page: nothing read ahead yet
+    assert set(intervals[1:]) == {SWITCH_INTERVAL}
+    with pages_of(3, enabled=False) as pages:
+        assert list(pages) == [1, 2, 3]
+    assert intervals[-3:] == [before] * 3
