@@ -9,7 +9,8 @@ Creates a scratch database, migrates it, and prints records/s for
      its JSON encoding is not the engine's work. ``--simulator in-process`` serves it through
      an HTTPX mock transport in the engine's own process instead (its CPU then counts as the
      engine's),
-  2. a plain COPY of the same rows (unified + raw JSON) into a scratch table,
+  2. a plain COPY of the same rows (unified + raw JSON) into a scratch table, once before the
+     engine's run and once after (the host's speed drifts; the mean brackets the engine's run),
   3. a naive loop with one save() per row (on a sample; its rate is what matters).
 The scratch database is dropped at the end.
 """
@@ -126,6 +127,38 @@ def _simulator_url(erp, urls) -> str:
     raise SystemExit("the ERP simulator did not start serving within 120 s")
 
 
+def _mapped(rows: list[dict]) -> list[tuple]:
+    """Mapped records for COPY and the naive loop (mapping time excluded from both: the COPY
+    figure is the database's limit, not Python's)."""
+    from integrations.connectors.sap_s4hana import mapping
+    from integrations.connectors.sap_s4hana.connector import _strip
+    from integrations.unified import to_json
+
+    return [
+        (raw["Equipment"], to_json(mapping.asset_from_remote(raw)), _strip(raw)) for raw in rows
+    ]
+
+
+def _copy_seconds(db, mapped: list[tuple], table: str) -> float:
+    """A plain COPY of the rows (remote id, hash, unified and raw JSON) into a new table."""
+    from integrations.services.sync_writes import payload_hash
+
+    with db.cursor() as cursor:
+        cursor.execute(
+            f"CREATE TABLE {table} (remote_id text, payload_hash text, unified jsonb, raw jsonb)"
+        )
+    raw_conn = db.connection
+    started = time.perf_counter()
+    with (
+        raw_conn.cursor() as cur,
+        cur.copy(f"COPY {table} (remote_id, payload_hash, unified, raw) FROM STDIN") as copy,
+    ):
+        for remote_id, unified, raw in mapped:
+            copy.write_row((remote_id, payload_hash(unified), json.dumps(unified), json.dumps(raw)))
+    raw_conn.commit() if not raw_conn.autocommit else None
+    return time.perf_counter() - started
+
+
 def measure(args: argparse.Namespace, base_url: str, transport, erp) -> None:
     from django.db import connection as db
 
@@ -135,7 +168,6 @@ def measure(args: argparse.Namespace, base_url: str, transport, erp) -> None:
     from integrations.models import Connection, ExternalReference, SyncRun
     from integrations.services.sync import sync_run_execute
     from integrations.services.sync_writes import payload_hash
-    from integrations.unified import to_json
     from tests.factories import OrganizationFactory
     from tests.integrations.simulators.sap import SapSimulator
 
@@ -170,9 +202,13 @@ def measure(args: argparse.Namespace, base_url: str, transport, erp) -> None:
         connection.force_debug_cursor = True
         other_connections.append(connection)
 
+    # 2a. COPY, the limit, once before the engine and once after: the host's speed drifts, and
+    # the two bracket the engine's run. Its records are dropped before the engine runs.
+    copy_before = _copy_seconds(db, _mapped(_records(n)), "bench_copy_before")
+
     connection_created.connect(watch)
     # This process stands in for a Celery worker that has started: what it loaded is settled
-    # the same way (fieldops.celery). The records of the other two methods are built after the
+    # the same way (fieldops.celery). The records of the other methods are built apart from the
     # engine's run, as a worker holds no such list.
     freeze_startup_heap()
     with db.cursor() as cursor:
@@ -215,31 +251,10 @@ def measure(args: argparse.Namespace, base_url: str, transport, erp) -> None:
     if projected.created != args.projection_sample:
         raise SystemExit(f"projection sample did not complete: {projected.created}")
 
-    # Mapped records for the other two methods (mapping time excluded from them: the COPY
-    # figure is the database's limit, not Python's).
-    from integrations.connectors.sap_s4hana import mapping
-    from integrations.connectors.sap_s4hana.connector import _strip
-
-    mapped = []
-    for raw in rows:
-        unified = to_json(mapping.asset_from_remote(raw))
-        mapped.append((raw["Equipment"], unified, _strip(raw)))
-
-    # 2. COPY of the same rows into a scratch table.
-    with db.cursor() as cursor:
-        cursor.execute(
-            "CREATE TABLE bench_copy (remote_id text, payload_hash text, unified jsonb, raw jsonb)"
-        )
-    raw_conn = db.connection
-    started = time.perf_counter()
-    with (
-        raw_conn.cursor() as cur,
-        cur.copy("COPY bench_copy (remote_id, payload_hash, unified, raw) FROM STDIN") as copy,
-    ):
-        for remote_id, unified, raw in mapped:
-            copy.write_row((remote_id, payload_hash(unified), json.dumps(unified), json.dumps(raw)))
-    raw_conn.commit() if not raw_conn.autocommit else None
-    copy_seconds = time.perf_counter() - started
+    # 2b. COPY again, after the engine.
+    mapped = _mapped(rows)
+    copy_after = _copy_seconds(db, mapped, "bench_copy_after")
+    copy_seconds = (copy_before + copy_after) / 2
 
     # 3. Naive: one save() per record, on a sample.
     conn2 = Connection.objects.create(
@@ -271,7 +286,7 @@ def measure(args: argparse.Namespace, base_url: str, transport, erp) -> None:
     )
     print(
         f"sync engine      : {sync_rate:>10,.0f} records/s  ({sync_seconds:.1f} s; "
-        f"{len(sync_queries) / result.pages:.1f} queries + 2 COPY a page of 1,000 over "
+        f"{len(sync_queries) / result.pages:.1f} queries + 1 COPY a page of 1,000 over "
         f"{result.pages} pages, and {other_queries / result.pages:.1f} on the read-ahead "
         f"thread's connection; Python {sync_cpu / n * 1e6:.0f} us CPU a record, "
         f"{'ERP simulator included' if erp is None else 'the ERP not included'})"
@@ -281,7 +296,10 @@ def measure(args: argparse.Namespace, base_url: str, transport, erp) -> None:
         + "; ".join(f"{name} {seconds / n * 1e6:.0f} us" for name, seconds in others_cpu.items())
         + " (the read-ahead thread's connection, a few queries a page, not counted)"
     )
-    print(f"COPY (limit)     : {copy_rate:>10,.0f} records/s  ({copy_seconds:.1f} s)")
+    print(
+        f"COPY (limit)     : {copy_rate:>10,.0f} records/s  (the mean of two runs: "
+        f"{n / copy_before:,.0f} before the engine, {n / copy_after:,.0f} after)"
+    )
     print(f"naive save()/row : {naive_rate:>10,.0f} records/s  (sample of {len(sample):,})")
     print(
         f"with asset upsert: {args.projection_sample / projection_seconds:>10,.0f} records/s  "

@@ -34,7 +34,7 @@ from integrations.services.connections import (
     connection_update,
     require_admin,
 )
-from integrations.services.live import live_get, live_list, record_out
+from integrations.services.live import cached_record_out, live_get, live_list, record_out
 from integrations.services.sync import sync_run_start
 
 
@@ -163,7 +163,7 @@ def list_records(
             cursor=query.cursor,
             limit=query.limit,
         )
-        items = [{"id": str(r.public_id), **r.unified, "raw": r.raw} for r in page.items]
+        items = [cached_record_out(r) for r in page.items]
         return {"items": items, "next_cursor": page.next_cursor, "source": "cache"}
     live = live_list(
         connection=connection,
@@ -199,7 +199,7 @@ def get_record(
     connection = selectors.connection_get_for_user(request.auth, connection_id)
     if source == "cache":
         record = selectors.synced_record(connection=connection, entity=entity, remote_id=remote_id)
-        return {"id": str(record.public_id), **record.unified, "raw": record.raw}
+        return cached_record_out(record)
     remote = live_get(connection=connection, entity=entity, remote_id=remote_id)
     return record_out(
         connection=connection,

@@ -77,7 +77,7 @@ def read_ahead(
             following = next_cursor(item)
             ahead = None
             if following and enabled:
-                if not used:
+                if not used:  # before the read it speeds up
                     used = True
                     stack.enter_context(_quick_gil_hand_over())
                 ahead = pool.submit(read, following)

@@ -2,42 +2,82 @@
 plus a cached record, with only the connection's foreign key checked by the database."""
 
 import django.db.models.deletion
-from django.db import migrations, models
+from django.db import migrations, models, router
 
 BATCH = 500
+REFERENCES = "integrations_externalreference"
+RECORDS = "integrations_syncedrecord"
+
+
+def _migrates(apps, schema_editor):
+    """Whether this database holds the integrations tables (the embedded default keeps others,
+    which the migration runs on too)."""
+    model = apps.get_model("integrations", "ExternalReference")
+    return router.allow_migrate_model(schema_editor.connection.alias, model)
 
 
 def copy_into_references(apps, schema_editor):
+    if not _migrates(apps, schema_editor):
+        return
+    db = schema_editor.connection.alias
+    if schema_editor.connection.vendor == "postgresql":  # one statement, not a row at a time
+        schema_editor.execute(
+            f"UPDATE {REFERENCES} AS r SET unified = s.unified, raw = s.raw,"
+            " updated_at = GREATEST(r.updated_at, s.updated_at)"
+            f" FROM {RECORDS} AS s WHERE s.reference_id = r.id"
+        )
+        return
     ExternalReference = apps.get_model("integrations", "ExternalReference")
     SyncedRecord = apps.get_model("integrations", "SyncedRecord")
-    records = SyncedRecord.objects.order_by("pk").values_list(
+    records = SyncedRecord.objects.using(db).order_by("pk").values_list(
         "reference_id", "unified", "raw", "updated_at"
     )
     batch = []
-    for reference_id, unified, raw, updated_at in records.iterator(chunk_size=BATCH):
-        batch.append((reference_id, unified, raw, updated_at))
+    for row in records.iterator(chunk_size=BATCH):
+        batch.append(row)
         if len(batch) == BATCH:
-            _copy(ExternalReference, batch)
+            _copy(ExternalReference.objects.using(db), batch)
             batch = []
-    _copy(ExternalReference, batch)
+    _copy(ExternalReference.objects.using(db), batch)
 
 
-def _copy(ExternalReference, batch):
+def _copy(references, batch):
     by_id = {reference_id: rest for reference_id, *rest in batch}
-    refs = list(ExternalReference.objects.filter(pk__in=list(by_id)))
+    refs = list(references.filter(pk__in=list(by_id)))
     for ref in refs:
         ref.unified, ref.raw, updated_at = by_id[ref.pk]
         # The cache's list is ordered by this: the later of the two rows' changes.
         ref.updated_at = max(ref.updated_at, updated_at)
-    ExternalReference.objects.bulk_update(refs, ["unified", "raw", "updated_at"])
+    references.bulk_update(refs, ["unified", "raw", "updated_at"])
 
 
 def copy_back(apps, schema_editor):
+    if not _migrates(apps, schema_editor):
+        return
+    db = schema_editor.connection.alias
+    if schema_editor.connection.vendor == "postgresql":
+        schema_editor.execute(
+            f"INSERT INTO {RECORDS} (reference_id, organization_id, connection_id, entity,"
+            " unified, raw, remote_updated_at, is_deleted, created_at, updated_at)"
+            " SELECT id, organization_id, connection_id, entity, unified, raw,"
+            f" remote_updated_at, is_deleted, created_at, updated_at FROM {REFERENCES}"
+        )
+        return
     ExternalReference = apps.get_model("integrations", "ExternalReference")
     SyncedRecord = apps.get_model("integrations", "SyncedRecord")
     batch = []
-    for ref in ExternalReference.objects.order_by("pk").iterator(chunk_size=BATCH):
-        batch.append(
+    for ref in ExternalReference.objects.using(db).order_by("pk").iterator(chunk_size=BATCH):
+        batch.append(ref)
+        if len(batch) == BATCH:
+            _copy_back(SyncedRecord.objects.using(db), batch)
+            batch = []
+    _copy_back(SyncedRecord.objects.using(db), batch)
+
+
+def _copy_back(records, refs):
+    SyncedRecord = records.model
+    created = records.bulk_create(
+        [
             SyncedRecord(
                 reference_id=ref.pk,
                 organization_id=ref.organization_id,
@@ -47,14 +87,14 @@ def copy_back(apps, schema_editor):
                 raw=ref.raw,
                 remote_updated_at=ref.remote_updated_at,
                 is_deleted=ref.is_deleted,
-                created_at=ref.created_at,
-                updated_at=ref.updated_at,
             )
-        )
-        if len(batch) == BATCH:
-            SyncedRecord.objects.bulk_create(batch)
-            batch = []
-    SyncedRecord.objects.bulk_create(batch)
+            for ref in refs
+        ]
+    )
+    # bulk_create stamped them now (auto_now); an update keeps the references' own times.
+    for record, ref in zip(created, refs, strict=True):
+        record.created_at, record.updated_at = ref.created_at, ref.updated_at
+    records.bulk_update(created, ["created_at", "updated_at"])
 
 
 class Migration(migrations.Migration):

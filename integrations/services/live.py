@@ -18,7 +18,7 @@ from integrations.connectors.errors import (
     RemoteNotFound,
     Unsupported,
 )
-from integrations.models import Connection, ConnectionStatus
+from integrations.models import Connection, ConnectionStatus, ExternalReference
 from integrations.services.connections import connection_set_status, status_for_error
 
 T = TypeVar("T")
@@ -87,4 +87,16 @@ def record_out(
         "id": str(unified_id(connection, entity, unified["remote_id"])),
         **unified,
         "raw": raw,
+    }
+
+
+def cached_record_out(reference: ExternalReference) -> dict[str, Any]:
+    """The synced copy in the same shape. Whether it is deleted comes from the reference: a full
+    run that no longer finds a record marks the reference, not the copy's JSON."""
+    return {
+        "id": str(reference.public_id),
+        **reference.unified,
+        "remote_id": reference.remote_id,
+        "is_deleted": reference.is_deleted,
+        "raw": reference.raw,
     }

@@ -206,8 +206,8 @@ REF_READ_FIELDS = [
 
 class PostgresWriter(OrmWriter):
     """PostgreSQL: rows built as tuples straight from the serialised page, new ones written with
-    COPY under ids taken from the sequence in one query, changed ones with one UPDATE ... FROM
-    unnest(...) per table. No model instance, no per-field preparation, JSON encoded once.
+    one COPY under ids taken from the sequence in one query, changed ones with one UPDATE ...
+    FROM unnest(...). No model instance, no per-field preparation, JSON encoded once.
     (bulk_create's parameter lists of JSON and Django's per-field ``get_db_prep_save`` cost
     several times the write itself.)"""
 
@@ -331,7 +331,8 @@ class ReferenceStatistics:
         try:
             with transaction.atomic(using=self.db.alias), self.db.cursor() as cursor:
                 cursor.execute(f"ANALYZE (SKIP_LOCKED) {table} ({self.COLUMNS})")
-        except DatabaseError as error:  # not the table's owner, say: plans as before
+        # (PostgreSQL skips a table this role does not own with a warning, raising nothing.)
+        except DatabaseError as error:  # any failure here costs only the plans: as before
             logger.warning("Could not analyse %s: %s", table, error)
             self.enabled = False
 

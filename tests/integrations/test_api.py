@@ -161,6 +161,31 @@ def test_sync_through_the_api_then_read_the_same_shape_live_and_cached(
     assert reader.get(f"{API}/connections/{connection_id}/assets/nope").status_code == 404
 
 
+def test_a_record_a_full_run_no_longer_finds_reads_as_deleted_from_the_cache(
+    as_member, admin_member, sap_sim, django_capture_on_commit_callbacks
+):
+    client = as_member(admin_member)
+    connection_id = create(client, sap_sim).json()["id"]
+    sync = f"{API}/connections/{connection_id}/sync"
+    for _ in range(2):
+        with django_capture_on_commit_callbacks(execute=True):
+            client.post(sync, {"entity": "assets", "full": True}, content_type="application/json")
+        sap_sim.rows["/API_EQUIPMENT/Equipment"] = [
+            r for r in sap_sim.rows["/API_EQUIPMENT/Equipment"] if r["Equipment"] != "10000002"
+        ]
+    gone = client.get(f"{API}/connections/{connection_id}/assets/10000002?source=cache").json()
+    assert (gone["remote_id"], gone["is_deleted"]) == ("10000002", True)
+    assert gone["raw"]["Equipment"] == "10000002"  # kept, only marked
+    listed = client.get(f"{API}/connections/{connection_id}/assets?source=cache").json()["items"]
+    assert {i["remote_id"]: i["is_deleted"] for i in listed} == {
+        "10000001": False,
+        "10000002": True,
+        "10000003": False,
+        "10000004": False,
+        "10000005": False,
+    }
+
+
 def test_live_read_maps_erp_faults_to_the_error_envelope(as_member, admin_member, sap_sim):
     client = as_member(admin_member)
     connection_id = create(client, sap_sim, settings={"max_attempts": 1}).json()["id"]

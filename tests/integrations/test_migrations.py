@@ -69,10 +69,14 @@ def test_the_synced_copy_moves_onto_its_reference_and_back():
 
         apps = migrate(BEFORE)
         back = apps.get_model("integrations", "SyncedRecord").objects.select_related("reference")
-        assert sorted((r.reference.remote_id, r.unified["name"]) for r in back) == [
-            ("10000000", "Pump 0"),
-            ("10000001", "Pump 1"),
-            ("10000002", "Pump 2"),
+        assert sorted(
+            (r.reference.remote_id, r.unified["name"], r.raw["Equipment"], r.updated_at)
+            for r in back
+        ) == [
+            ("10000000", "Pump 0", "10000000", T0 + timedelta(days=400)),
+            ("10000001", "Pump 1", "10000001", T0 + timedelta(days=500)),
+            ("10000002", "Pump 2", "10000002", moved["10000002"].updated_at),
         ]
+        assert all(r.created_at == moved[r.reference.remote_id].created_at for r in back)
     finally:
         migrate(MigrationExecutor(connection).loader.graph.leaf_nodes())

@@ -90,7 +90,8 @@ def mark_deleted(*, entity: str, connection: Connection, reference_ids: list[int
     if handler is None or not reference_ids:
         return
     ctx = Context(connection)
-    for ref in ExternalReference.objects.filter(pk__in=reference_ids).exclude(local_id=None):
+    refs = ExternalReference.objects.filter(pk__in=reference_ids).exclude(local_id=None)
+    for ref in refs.defer("unified", "raw"):
         try:
             with transaction.atomic():
                 handler(ctx, ref)
