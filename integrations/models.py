@@ -93,13 +93,14 @@ class ExternalReference(TimeStampedModel):
 
     A sync writes one of these for every new remote record, so it is one row, not a reference
     plus a cached record, and it carries only the indexes its reads use: by connection + entity
-    (+ remote id, + seen run, + change time for the cache's list), by local row (only rows that
-    have one), by public id. Nothing looks it up by organisation (only deleting a whole
-    organisation, a rare admin act, scans it) or by creation time. Of its foreign keys only the
-    connection is checked by the database: the organisation is the connection's, and the seen
-    run is a mark compared with the current run, which a deleted run leaves harmlessly behind.
-    Each check or index costs every one of those writes (the figures are in
-    docs/integrations-sync-and-write-back.md)."""
+    (+ remote id, + change time for the cache's list), by local row (only rows that have one).
+    Nothing looks it up by organisation (only deleting a whole organisation, a rare admin act,
+    scans it), by creation time or by public id (derived from connection, entity and remote id,
+    so unique with them), and the seen-run mark is read only once a full run completes, through
+    the connection's rows. Of its foreign keys only the connection is checked by the database:
+    the organisation is the connection's, and the seen run is a mark compared with the current
+    run, which a deleted run leaves harmlessly behind. Each check or index costs every one of
+    those writes (the figures are in docs/integrations-sync-and-write-back.md)."""
 
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)  # in extref_list
@@ -110,14 +111,15 @@ class ExternalReference(TimeStampedModel):
         db_index=False,
         db_constraint=False,
     )
-    # Led by extref_remote_unique, extref_seen and extref_list.
+    # Led by extref_remote_unique and extref_list.
     connection = models.ForeignKey(
         Connection, on_delete=models.CASCADE, related_name="references", db_index=False
     )
     system = models.CharField(max_length=30, choices=System.choices)
     entity = models.CharField(max_length=30, choices=Entity.choices)
     remote_id = models.CharField(max_length=200)
-    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    # uuid5 of the connection's public id, entity and remote id (sync_writes.unified_id).
+    public_id = models.UUIDField(default=uuid.uuid4, editable=False)
     # The FieldOps row this record became ("assets.asset", 42); blank while it lives only in the
     # synced copy.
     local_model = models.CharField(max_length=60, blank=True)
@@ -152,7 +154,6 @@ class ExternalReference(TimeStampedModel):
                 name="extref_local",
                 condition=Q(local_id__isnull=False),
             ),
-            models.Index(fields=["connection", "entity", "last_seen_run"], name="extref_seen"),
             models.Index(fields=["connection", "entity", "updated_at", "id"], name="extref_list"),
         ]
 

@@ -1,5 +1,9 @@
 """The synced copy moves into ExternalReference: one row per remote record instead of a reference
-plus a cached record, with only the connection's foreign key checked by the database."""
+plus a cached record, with only the connection's foreign key checked by the database, and no
+index on the public id (derived from the unique connection, entity and remote id) or the seen
+mark (read once a full run completes)."""
+
+import uuid
 
 import django.db.models.deletion
 from django.db import migrations, models, router
@@ -117,6 +121,12 @@ class Migration(migrations.Migration):
         migrations.RunPython(copy_into_references, copy_back, elidable=False),
         migrations.DeleteModel(name="SyncedRecord"),
         migrations.RemoveIndex(model_name="externalreference", name="extref_local"),
+        migrations.RemoveIndex(model_name="externalreference", name="extref_seen"),
+        migrations.AlterField(
+            model_name="externalreference",
+            name="public_id",
+            field=models.UUIDField(default=uuid.uuid4, editable=False),
+        ),
         migrations.AddIndex(
             model_name="externalreference",
             index=models.Index(

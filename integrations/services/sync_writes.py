@@ -159,12 +159,10 @@ class OrmWriter:
         refs = ExternalReference.objects.bulk_create([self._new_ref(row) for row in rows])
         if any(ref.pk is None for ref in refs):  # a backend that returns no ids
             ids = dict(
-                ExternalReference.objects.filter(
-                    public_id__in=[ref.public_id for ref in refs]
-                ).values_list("public_id", "pk")
+                self.existing([ref.remote_id for ref in refs]).values_list("remote_id", "pk")
             )
             for ref in refs:
-                ref.pk = ids[ref.public_id]
+                ref.pk = ids[ref.remote_id]
         return refs
 
     def update(self, refs: list[ExternalReference], rows: dict[str, PageRow]) -> None:
