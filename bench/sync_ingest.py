@@ -1,6 +1,7 @@
 """Sync 100,000 records from a simulator into PostgreSQL and compare with the physical limit.
 
-    .venv/bin/python bench/sync_ingest.py [--records 100000] [--pg postgres://postgres@127.0.0.1:5432]
+    .venv/bin/python bench/sync_ingest.py [--records 100000] [--repeat 3]
+        [--pg postgres://postgres@127.0.0.1:5432]
 
 Creates a scratch database, migrates it, and prints records/s for
   1. the real sync engine (SAP OData v2 simulator, 1,000 records a page: paging, mapping,
@@ -9,8 +10,9 @@ Creates a scratch database, migrates it, and prints records/s for
      its JSON encoding is not the engine's work. ``--simulator in-process`` serves it through
      an HTTPX mock transport in the engine's own process instead (its CPU then counts as the
      engine's),
-  2. a plain COPY of the same rows (unified + raw JSON) into a scratch table, once before the
-     engine's run and once after (the host's speed drifts; the mean brackets the engine's run),
+  2. a plain COPY of the same rows (unified + raw JSON) into a scratch table, before and after
+     each of the engine's runs (``--repeat``, 3): the host's speed drifts, so each run is
+     compared with the mean of the two COPY runs around it, and the median ratio is the figure,
   3. a naive loop with one save() per row (on a sample; its rate is what matters).
 The scratch database is dropped at the end.
 """
@@ -20,6 +22,7 @@ import json
 import multiprocessing
 import os
 import queue
+import statistics
 import sys
 import time
 from datetime import UTC, datetime, timedelta
@@ -47,12 +50,28 @@ def _simulator(n: int):
 
 
 def _serve_simulator(n: int, urls) -> None:
-    """The ERP: its own process, serving until it is terminated or the bench is gone."""
+    """The ERP: its own process, serving until it is terminated or the bench is gone. Each GET's
+    answer is prepared once and kept: the bench reads every page once before the measured run,
+    so during it the ERP costs this machine's two cores little more than the sockets, as an ERP
+    on a machine of its own would."""
     sys.path.insert(0, str(ROOT))
     from tests.integrations.simulators.base import serve
 
+    simulator = _simulator(n)
+    prepared: dict[str, object] = {}
+    handle = simulator.handle
+
+    def prepared_handle(request):
+        if request.method != "GET":
+            return handle(request)
+        key = str(request.url)
+        if key not in prepared:
+            prepared[key] = handle(request)
+        return prepared[key]
+
+    simulator.handle = prepared_handle
     parent = os.getppid()
-    with serve(_simulator(n)) as url:
+    with serve(simulator) as url:
         urls.put(url)
         while os.getppid() == parent:  # a killed bench leaves no simulator behind
             time.sleep(1)
@@ -65,6 +84,7 @@ def main() -> None:
     parser.add_argument("--projection-sample", type=int, default=2_000)
     parser.add_argument("--pg", default="postgres://postgres@127.0.0.1:5432")
     parser.add_argument("--simulator", choices=("process", "in-process"), default="process")
+    parser.add_argument("--repeat", type=int, default=3, help="engine runs, each between COPYs")
     args = parser.parse_args()
 
     import psycopg
@@ -144,6 +164,7 @@ def _copy_seconds(db, mapped: list[tuple], table: str) -> float:
     from integrations.services.sync_writes import payload_hash
 
     with db.cursor() as cursor:
+        cursor.execute(f"DROP TABLE IF EXISTS {table}")
         cursor.execute(
             f"CREATE TABLE {table} (remote_id text, payload_hash text, unified jsonb, raw jsonb)"
         )
@@ -166,83 +187,68 @@ def measure(args: argparse.Namespace, base_url: str, transport, erp) -> None:
     from integrations.connectors.factory import connector_for
     from integrations.crypto import encrypt_credentials
     from integrations.models import Connection, ExternalReference, SyncRun
-    from integrations.services.sync import sync_run_execute
+    from integrations.services import local
     from integrations.services.sync_writes import payload_hash
     from tests.factories import OrganizationFactory
-    from tests.integrations.simulators.sap import SapSimulator
 
     n = args.records
     org = OrganizationFactory()
-    conn = Connection.objects.create(
-        organization=org,
-        system="sap_s4hana",
-        name="bench",
-        rate_limit_per_minute=100_000,
-        base_url=base_url,
-        credentials_encrypted=encrypt_credentials({"username": "FIELDOPS", "password": "s3cret"}),
-    )
 
-    from integrations.services import local
+    def connection(name: str) -> Connection:
+        return Connection.objects.create(
+            organization=org,
+            system="sap_s4hana",
+            name=name,
+            rate_limit_per_minute=100_000,
+            base_url=base_url,
+            credentials_encrypted=encrypt_credentials(
+                {"username": "FIELDOPS", "password": "s3cret"}
+            ),
+        )
 
-    # 1. The sync engine, end to end, into the external references and their synced copies. The
-    # projection into FieldOps assets (one asset_create per new record, through the asset
-    # services) is measured apart in 1b: it is row-at-a-time by design and would hide the
-    # engine's own figure.
-    project_assets = local.UPSERTS.pop("assets")
-    run_row = SyncRun.objects.create(organization=org, connection=conn, entity="assets", full=True)
-    connector = connector_for(conn, transport=transport)
-    from django.db.backends.signals import connection_created
-    from django.test.utils import CaptureQueriesContext
-
-    # The next page is read on a thread of its own, whose connection runs the connection
-    # guard's statements: counted too, apart.
-    other_connections = []
-
-    def watch(sender, connection, **kwargs):
-        connection.force_debug_cursor = True
-        other_connections.append(connection)
-
-    # 2a. COPY, the limit, once before the engine and once after: the host's speed drifts, and
-    # the two bracket the engine's run. Its records are dropped before the engine runs.
-    copy_before = _copy_seconds(db, _mapped(_records(n)), "bench_copy_before")
-
-    connection_created.connect(watch)
-    # This process stands in for a Celery worker that has started: what it loaded is settled
-    # the same way (fieldops.celery). The records of the other methods are built apart from the
-    # engine's run, as a worker holds no such list.
+    # The rows of COPY and of the naive loop, built once and frozen with the rest of this
+    # process's heap (fieldops.heap, as a started Celery worker does): the collector never walks
+    # them during the engine's runs.
+    mapped = _mapped(_records(n))
     freeze_startup_heap()
+    if erp is not None:  # every page read once: the ERP prepares its answers (see above)
+        connector = connector_for(connection("warm-up"), transport=transport)
+        next_cursor = None
+        while True:
+            page = connector.list_page("assets", since=None, cursor=next_cursor, page_size=1000)
+            if not (next_cursor := page.next_cursor):
+                break
     with db.cursor() as cursor:
         cursor.execute("SELECT pg_backend_pid()")
         (backend,) = cursor.fetchone()
     others = {"PostgreSQL backend": backend, **({"ERP simulator": erp.pid} if erp else {})}
-    with CaptureQueriesContext(db) as sync_queries:
-        others_started = {name: _cpu_seconds(pid) for name, pid in others.items()}
-        started, cpu_started = time.perf_counter(), time.process_time()
-        result = sync_run_execute(run_id=run_row.pk, connector=connector)
-        sync_seconds = time.perf_counter() - started
-        sync_cpu = time.process_time() - cpu_started
-        others_cpu = {
-            name: _cpu_seconds(pid) - others_started[name] for name, pid in others.items()
-        }
-    connection_created.disconnect(watch)
-    other_queries = sum(len(c.queries_log) for c in other_connections)
-    if result.status != "completed" or result.created != n:
-        raise SystemExit(f"sync did not complete: {result.status} {result.created}: {result.error}")
+
+    # 1. The sync engine, end to end, into the external references and their synced copies,
+    # each run bracketed by two COPY runs of the same rows (2.): the host's speed drifts, so
+    # each run is compared with the mean of the COPY just before and just after it. The
+    # references of the run before are truncated, so every run starts from the same table. The
+    # projection into FieldOps assets (one asset_create per new record, through the asset
+    # services) is measured apart (1b): it is row-at-a-time by design and would hide the
+    # engine's own figure.
+    project_assets = local.UPSERTS.pop("assets")
+    copies = [_copy_seconds(db, mapped, "bench_copy")]
+    runs = []
+    for number in range(args.repeat):
+        with db.cursor() as cursor:
+            cursor.execute(f"TRUNCATE {ExternalReference._meta.db_table}")
+        runs.append(_engine_run(db, connection(f"bench {number}"), transport, others, n))
+        copies.append(_copy_seconds(db, mapped, "bench_copy"))
     local.UPSERTS["assets"] = project_assets
-    rows = _records(n)
 
     # 1b. The same engine with the projection into FieldOps assets, on a sample.
+    from tests.integrations.simulators.sap import SapSimulator
+
     sample_sim = SapSimulator(page_size=1000)
-    sample_sim.rows["/API_EQUIPMENT/Equipment"] = rows[: args.projection_sample]
-    conn_p = Connection.objects.create(
-        organization=org,
-        system="sap_s4hana",
-        name="projected",
-        rate_limit_per_minute=100_000,
-        base_url=conn.base_url,
-        credentials_encrypted=conn.credentials_encrypted,
-    )
+    sample_sim.rows["/API_EQUIPMENT/Equipment"] = _records(args.projection_sample)
+    conn_p = connection("projected")
     run_p = SyncRun.objects.create(organization=org, connection=conn_p, entity="assets", full=True)
+    from integrations.services.sync import sync_run_execute
+
     started = time.perf_counter()
     projected = sync_run_execute(
         run_id=run_p.pk, connector=connector_for(conn_p, transport=sample_sim.transport())
@@ -251,19 +257,12 @@ def measure(args: argparse.Namespace, base_url: str, transport, erp) -> None:
     if projected.created != args.projection_sample:
         raise SystemExit(f"projection sample did not complete: {projected.created}")
 
-    # 2b. COPY again, after the engine.
-    mapped = _mapped(rows)
-    copy_after = _copy_seconds(db, mapped, "bench_copy_after")
-    copy_seconds = (copy_before + copy_after) / 2
-
     # 3. Naive: one save() per record, on a sample.
-    conn2 = Connection.objects.create(
-        organization=org, system="sap_s4hana", name="naive", base_url=conn.base_url
-    )
+    conn2 = connection("naive")
     sample = mapped[: args.naive_sample]
     started = time.perf_counter()
     for remote_id, unified, raw in sample:
-        ref = ExternalReference(
+        ExternalReference(
             organization=org,
             connection=conn2,
             system="sap_s4hana",
@@ -272,43 +271,88 @@ def measure(args: argparse.Namespace, base_url: str, transport, erp) -> None:
             payload_hash=payload_hash(unified),
             unified=unified,
             raw=raw,
-        )
-        ref.save()
-    naive_seconds = time.perf_counter() - started
+        ).save()
+    naive_rate = len(sample) / (time.perf_counter() - started)
 
     simulator_where = "in this process" if erp is None else "in its own process, over HTTP"
-    sync_rate = n / sync_seconds
-    copy_rate = n / copy_seconds
-    naive_rate = len(sample) / naive_seconds
     print(
         f"records: {n:,} (SAP OData v2 simulator {simulator_where}, 1,000 per page, PostgreSQL "
-        f"{db.cursor().connection.info.server_version})"
+        f"{db.cursor().connection.info.server_version}), {args.repeat} engine runs, each "
+        "between two COPY runs"
     )
-    print(
-        f"sync engine      : {sync_rate:>10,.0f} records/s  ({sync_seconds:.1f} s; "
-        f"{len(sync_queries) / result.pages:.1f} queries + 1 COPY a page of 1,000 over "
-        f"{result.pages} pages, and {other_queries / result.pages:.1f} on the read-ahead "
-        f"thread's connection; Python {sync_cpu / n * 1e6:.0f} us CPU a record, "
-        f"{'ERP simulator included' if erp is None else 'the ERP not included'})"
-    )
-    print(
-        "  CPU a record besides: "
-        + "; ".join(f"{name} {seconds / n * 1e6:.0f} us" for name, seconds in others_cpu.items())
-        + " (the read-ahead thread's connection, a few queries a page, not counted)"
-    )
-    print(
-        f"COPY (limit)     : {copy_rate:>10,.0f} records/s  (the mean of two runs: "
-        f"{n / copy_before:,.0f} before the engine, {n / copy_after:,.0f} after)"
-    )
+    ratios = []
+    for number, run in enumerate(runs):
+        copy_rate = n / ((copies[number] + copies[number + 1]) / 2)
+        ratios.append(copy_rate / run["rate"])
+        print(
+            f"run {number + 1}: sync engine {run['rate']:>7,.0f} records/s ({run['seconds']:.1f} s"
+            f"), COPY {copy_rate:>7,.0f} records/s (before {n / copies[number]:,.0f}, after "
+            f"{n / copies[number + 1]:,.0f}): {ratios[-1]:.2f}x"
+        )
+        print(
+            f"  CPU a record: engine's Python {run['cpu'] / n * 1e6:.0f} us"
+            f" ({'the ERP simulator included' if erp is None else 'the ERP not included'}); "
+            + "; ".join(f"{name} {sec / n * 1e6:.0f} us" for name, sec in run["others"].items())
+            + f"; {run['queries']:.1f} queries + 1 COPY a page, and {run['other_queries']:.1f}"
+            " on the read-ahead thread's connection"
+        )
+    engine_rate = statistics.median(run["rate"] for run in runs)
     print(f"naive save()/row : {naive_rate:>10,.0f} records/s  (sample of {len(sample):,})")
     print(
         f"with asset upsert: {args.projection_sample / projection_seconds:>10,.0f} records/s  "
         f"(sample of {args.projection_sample:,}, each through asset_create)"
     )
     print(
-        f"sync is {copy_rate / sync_rate:.2f}x slower than COPY (target: within 5x); "
-        f"{sync_rate / naive_rate:.1f}x faster than naive"
+        f"sync is {statistics.median(ratios):.2f}x slower than COPY, the median of "
+        f"{', '.join(f'{r:.2f}x' for r in ratios)} (target: within 5x); "
+        f"{engine_rate / naive_rate:.1f}x faster than naive"
     )
+
+
+def _engine_run(db, conn, transport, others: dict[str, int], n: int) -> dict:
+    """One full sync of the simulator's records into an empty reference table."""
+    from django.db.backends.signals import connection_created
+    from django.test.utils import CaptureQueriesContext
+
+    from integrations.connectors.factory import connector_for
+    from integrations.models import SyncRun
+    from integrations.services.sync import sync_run_execute
+
+    run_row = SyncRun.objects.create(
+        organization=conn.organization, connection=conn, entity="assets", full=True
+    )
+    connector = connector_for(conn, transport=transport)
+    # The next page is read on a thread of its own, whose connection runs the connection
+    # guard's statements: counted too, apart.
+    other_connections = []
+
+    def watch(sender, connection, **kwargs):
+        connection.force_debug_cursor = True
+        other_connections.append(connection)
+
+    connection_created.connect(watch)
+    try:
+        with CaptureQueriesContext(db) as queries:
+            others_started = {name: _cpu_seconds(pid) for name, pid in others.items()}
+            started, cpu_started = time.perf_counter(), time.process_time()
+            result = sync_run_execute(run_id=run_row.pk, connector=connector)
+            seconds = time.perf_counter() - started
+            cpu = time.process_time() - cpu_started
+            others_cpu = {
+                name: _cpu_seconds(pid) - others_started[name] for name, pid in others.items()
+            }
+    finally:
+        connection_created.disconnect(watch)
+    if result.status != "completed" or result.created != n:
+        raise SystemExit(f"sync did not complete: {result.status} {result.created}: {result.error}")
+    return {
+        "rate": n / seconds,
+        "seconds": seconds,
+        "cpu": cpu,
+        "others": others_cpu,
+        "queries": len(queries) / result.pages,
+        "other_queries": sum(len(c.queries_log) for c in other_connections) / result.pages,
+    }
 
 
 if __name__ == "__main__":

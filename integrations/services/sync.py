@@ -42,7 +42,12 @@ from integrations.services.connections import (
     connection_set_status,
     status_for_error,
 )
-from integrations.services.sync_writes import PageRow, ReferenceStatistics, writer_for
+from integrations.services.sync_writes import (
+    PageRow,
+    ReferenceStatistics,
+    commit_without_waiting_for_the_disk,
+    writer_for,
+)
 from integrations.unified import to_json_many
 
 logger = logging.getLogger("integrations.sync")
@@ -176,6 +181,8 @@ def sync_run_execute(*, run_id: int, connector: Connector | None = None) -> Sync
 def _apply_page(run: SyncRun, checkpoint: SyncCheckpoint, page: Page, rows: list[PageRow]) -> int:
     """Writes the page with its checkpoint; returns how many references it created."""
     with transaction.atomic():
+        if not local.handles(run.entity):
+            commit_without_waiting_for_the_disk(router.db_for_write(ExternalReference))
         errors = [{"remote_id": f.remote_id, "error": f.error} for f in page.failures]
         counts = _upsert_rows(run=run, rows=rows, errors=errors)
         failed = len(page.failures) + counts["failed"]

@@ -166,3 +166,22 @@ def test_a_run_that_adds_many_references_keeps_their_statistics_up(organization)
     # The planner knows the connection has thousands of references (with no statistics it took
     # them for one, and filtered all of them on every page instead of looking the page up).
     assert int(re.search(r"rows=(\d+)", plan)[1]) >= 2000, plan
+
+
+@pytest.mark.parametrize(
+    ("entity", "waits"), [("purchase_orders", False), ("assets", True)], ids=["cache", "projected"]
+)
+def test_only_pages_that_stay_in_the_database_commit_without_waiting_for_the_disk(
+    organization, entity, waits
+):
+    if db.vendor != "postgresql":
+        pytest.skip("synchronous_commit is PostgreSQL's")
+    connection = ConnectionFactory(organization=organization)
+    sim = sap_data.seeded(page_size=2, equipment_count=3)
+    sim.put("A_PurchaseOrder", sap_data.purchase_order("4500000001", T0))
+    with CaptureQueriesContext(db) as queries:
+        run = run_sync(connection, sim, entity=entity, full=True)
+    assert run.status == "completed"
+    assert run.created >= 1
+    relaxed = [q for q in queries if q["sql"] == "SET LOCAL synchronous_commit TO OFF"]
+    assert len(relaxed) == (0 if waits else run.pages)
