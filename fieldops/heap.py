@@ -9,17 +9,5 @@ import gc
 
 
 def freeze_startup_heap() -> None:
-    """Once a process that will not fork has loaded what it needs."""
     gc.collect()  # what loading left behind is garbage, not something to keep for good
-    gc.freeze()
-
-
-def freeze_before_fork() -> None:
-    """In a parent about to fork a child (Celery's prefork pool), as Python's documentation of
-    ``gc.freeze`` advises: what the child inherits stays frozen, so the child's collections
-    never write to the pages it shares with the parent (copy-on-write would give each child its
-    own copy). Collected the first time only: once children share the parent's pages, a
-    collection in the parent would copy them."""
-    if gc.get_freeze_count() == 0:
-        gc.collect()
     gc.freeze()

@@ -14,8 +14,8 @@ RECORDS = "integrations_syncedrecord"
 
 
 def _migrates(apps, schema_editor):
-    """Whether this database holds the integrations tables (the embedded default keeps others,
-    which the migration runs on too)."""
+    """Whether the routers let these models onto this database (the embedded default migrates a
+    second one, for the channel layer; each database's rows are copied on that database)."""
     model = apps.get_model("integrations", "ExternalReference")
     return router.allow_migrate_model(schema_editor.connection.alias, model)
 

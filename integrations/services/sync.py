@@ -16,6 +16,7 @@
 from __future__ import annotations
 
 import logging
+from contextlib import nullcontext
 from datetime import timedelta
 from typing import Any
 
@@ -23,6 +24,7 @@ from django.db import IntegrityError, connections, router, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from fieldops.durability import commits_flushed_together
 from integrations.connectors.base import Connector, Page, RemoteRecord
 from integrations.connectors.errors import CircuitOpen, ConnectorError
 from integrations.connectors.http import spread
@@ -42,12 +44,7 @@ from integrations.services.connections import (
     connection_set_status,
     status_for_error,
 )
-from integrations.services.sync_writes import (
-    PageRow,
-    ReferenceStatistics,
-    commit_without_waiting_for_the_disk,
-    writer_for,
-)
+from integrations.services.sync_writes import PageRow, ReferenceStatistics, writer_for
 from integrations.unified import to_json_many
 
 logger = logging.getLogger("integrations.sync")
@@ -57,6 +54,7 @@ BACKFILL = timedelta(days=90)
 PAGE_SIZE = 200
 MAX_ATTEMPTS = 5
 MAX_ERRORS_KEPT = 50
+CHECKPOINT_MOVED_RETRY = 5.0
 # A run nobody has touched for this long lost its worker (killed, or its message lost with the
 # filesystem broker, or not yet redelivered by Redis). Longer than the task's time limit and its
 # longest retry countdown, so a live run is never picked up twice.
@@ -158,14 +156,23 @@ def sync_run_execute(*, run_id: int, connector: Connector | None = None) -> Sync
 
     db = connections[router.db_for_write(ExternalReference)]
     statistics = ReferenceStatistics(db)
+    # Pages that only fill the synced copy commit without waiting for the disk, and the run waits
+    # once for all of them when its pages are written (fieldops.durability): a crash can lose
+    # the last ones, but each page's checkpoint and counts commit with it, and the next page's
+    # checkpoint is compared-and-set, so lost pages are read from the ERP again. Projected
+    # pages publish events once committed: they wait as usual.
+    relaxed = nullcontext() if local.handles(run.entity) else commits_flushed_together(db.alias)
     try:
-        with read_ahead(
-            read,
-            cursor=checkpoint.cursor or None,
-            next_cursor=lambda item: item[0].next_cursor,
-            # PostgreSQL writes in another process, SQLite in this one: nothing to overlap.
-            enabled=db.vendor == "postgresql",
-        ) as pages:
+        with (
+            relaxed,
+            read_ahead(
+                read,
+                cursor=checkpoint.cursor or None,
+                next_cursor=lambda item: item[0].next_cursor,
+                # PostgreSQL writes in another process, SQLite in this one: nothing to overlap.
+                enabled=db.vendor == "postgresql",
+            ) as pages,
+        ):
             for page, rows in pages:
                 statistics.grew(_apply_page(run, checkpoint, page, rows))
         _complete(run, checkpoint)
@@ -181,8 +188,6 @@ def sync_run_execute(*, run_id: int, connector: Connector | None = None) -> Sync
 def _apply_page(run: SyncRun, checkpoint: SyncCheckpoint, page: Page, rows: list[PageRow]) -> int:
     """Writes the page with its checkpoint; returns how many references it created."""
     with transaction.atomic():
-        if not local.handles(run.entity):
-            commit_without_waiting_for_the_disk(router.db_for_write(ExternalReference))
         errors = [{"remote_id": f.remote_id, "error": f.error} for f in page.failures]
         counts = _upsert_rows(run=run, rows=rows, errors=errors)
         failed = len(page.failures) + counts["failed"]
@@ -191,9 +196,19 @@ def _apply_page(run: SyncRun, checkpoint: SyncCheckpoint, page: Page, rows: list
             moment = record.unified.remote_updated_at
             if moment and (watermark is None or moment > watermark):
                 watermark = moment
+        # Compare-and-set on the cursor this page was read from: if the checkpoint is not where
+        # this worker left it (another worker took the run over, or a page committed without
+        # waiting for the disk was lost in a database crash), this page is not applied and the
+        # run resumes from the checkpoint the database holds.
+        moved_on = SyncCheckpoint.objects.filter(
+            pk=checkpoint.pk, run=run, cursor=checkpoint.cursor
+        ).update(
+            cursor=page.next_cursor or "", pending_watermark=watermark, updated_at=timezone.now()
+        )
+        if not moved_on:
+            raise RetryLater(CHECKPOINT_MOVED_RETRY)
         checkpoint.cursor = page.next_cursor or ""
         checkpoint.pending_watermark = watermark
-        checkpoint.save(update_fields=["cursor", "pending_watermark", "updated_at"])
         updates: dict[str, Any] = {
             "pages": F("pages") + 1,
             "created": F("created") + counts["created"],

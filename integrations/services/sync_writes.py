@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
 import orjson
-from django.db import DatabaseError, connections, transaction
+from django.db import NotSupportedError, ProgrammingError, transaction
 
 from integrations.connectors.base import RemoteRecord
 from integrations.models import Connection, ExternalReference, SyncRun
@@ -298,22 +298,6 @@ class PostgresWriter(OrmWriter):
             )
 
 
-def commit_without_waiting_for_the_disk(alias: str) -> None:
-    """This transaction's commit returns before its WAL reaches the disk (PostgreSQL's
-    ``synchronous_commit = off``, for this transaction only; elsewhere nothing changes).
-
-    For a page that only fills the synced copy: a database crash may then lose the last pages
-    committed (at most three times the WAL writer's delay, 0.6 s by default), but each page's
-    checkpoint and counts are in the same transaction, so they are lost together and the run
-    reads those pages from the ERP again; nothing is half written, and nothing outside the
-    database saw them. A page projected into FieldOps rows publishes events once committed, so
-    it waits for the disk as usual."""
-    connection = connections[alias]
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SET LOCAL synchronous_commit TO OFF")
-
-
 class ReferenceStatistics:
     """Keeps PostgreSQL's statistics of the references up with a run that adds many of them.
 
@@ -345,8 +329,9 @@ class ReferenceStatistics:
         try:
             with transaction.atomic(using=self.db.alias), self.db.cursor() as cursor:
                 cursor.execute(f"ANALYZE (SKIP_LOCKED) {table} ({self.COLUMNS})")
-        # (PostgreSQL skips a table this role does not own with a warning, raising nothing.)
-        except DatabaseError as error:  # any failure here costs only the plans: as before
+        # PostgreSQL skips a table this role does not own with a warning, raising nothing; a
+        # server too old for SKIP_LOCKED refuses the statement. A lost connection is raised.
+        except (ProgrammingError, NotSupportedError) as error:
             logger.warning("Could not analyse %s: %s", table, error)
             self.enabled = False
 

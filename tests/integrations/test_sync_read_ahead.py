@@ -108,6 +108,36 @@ def test_a_page_that_fails_to_apply_leaves_the_page_read_ahead_unwritten(connect
     assert read_ahead_threads() == []
 
 
+def test_a_checkpoint_moved_behind_the_runs_back_stops_it_and_it_resumes_from_there(
+    connection, monkeypatch
+):
+    # As after a page committed without waiting for the disk was lost in a database crash:
+    # the next page finds the checkpoint not where this run left it.
+    sim = seeded()
+    after_page = sync.ReferenceStatistics.grew
+
+    def lose_the_first_page(self, created):
+        SyncCheckpoint.objects.update(cursor="")  # committed, then lost: as before page 1
+        after_page(self, created)
+
+    monkeypatch.setattr(sync.ReferenceStatistics, "grew", lose_the_first_page)
+    with pytest.raises(RetryLater):
+        run_sync(connection, sim)
+    run = SyncRun.objects.get()
+    assert (run.status, run.pages, run.created) == ("running", 1, 2)  # page 2 not applied
+    assert ExternalReference.objects.count() == 2
+    monkeypatch.setattr(sync.ReferenceStatistics, "grew", after_page)
+    resumed = run_sync(connection, sim, run=run)
+    # Read again from the checkpoint the database held: page 1 unchanged, nothing twice.
+    assert (resumed.status, resumed.pages, resumed.created, resumed.unchanged) == (
+        "completed",
+        5,
+        7,
+        2,
+    )
+    assert ExternalReference.objects.count() == 7
+
+
 def test_read_ahead_hands_out_pages_in_order_and_a_failure_after_the_pages_before_it():
     started = []
 
