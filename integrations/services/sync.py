@@ -62,7 +62,8 @@ STALE_AFTER = timedelta(hours=2)
 
 
 class RetryLater(Exception):
-    """A transient ERP fault: the run stays running and the task comes back after ``delay``."""
+    """A transient ERP fault, or a checkpoint not where the run left it: the run stays running
+    and the task comes back after ``delay``, resuming from the checkpoint the database holds."""
 
     def __init__(self, delay: float):
         self.delay = delay
