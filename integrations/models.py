@@ -86,6 +86,11 @@ class Connection(OrganizationScopedModel):
         return f"{self.name} ({self.system})"
 
 
+# The synced copy on an ExternalReference: the large columns that the sync's own reads of
+# references leave out.
+SYNCED_COPY_FIELDS = ("unified", "raw")
+
+
 class ExternalReference(TimeStampedModel):
     """One remote record: system + remote id ↔ local row (none while it lives only in the synced
     copy), its payload hash, and the synced copy itself (the latest unified record and the raw

@@ -13,6 +13,17 @@ REFERENCES = "integrations_externalreference"
 RECORDS = "integrations_syncedrecord"
 
 
+def _batches(rows):
+    batch = []
+    for row in rows:
+        batch.append(row)
+        if len(batch) == BATCH:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
 def _migrates(apps, schema_editor):
     """Whether the routers let these models onto this database (the embedded default migrates a
     second one, for the channel layer; each database's rows are copied on that database)."""
@@ -36,13 +47,8 @@ def copy_into_references(apps, schema_editor):
     records = SyncedRecord.objects.using(db).order_by("pk").values_list(
         "reference_id", "unified", "raw", "updated_at"
     )
-    batch = []
-    for row in records.iterator(chunk_size=BATCH):
-        batch.append(row)
-        if len(batch) == BATCH:
-            _copy(ExternalReference.objects.using(db), batch)
-            batch = []
-    _copy(ExternalReference.objects.using(db), batch)
+    for batch in _batches(records.iterator(chunk_size=BATCH)):
+        _copy(ExternalReference.objects.using(db), batch)
 
 
 def _copy(references, batch):
@@ -69,13 +75,9 @@ def copy_back(apps, schema_editor):
         return
     ExternalReference = apps.get_model("integrations", "ExternalReference")
     SyncedRecord = apps.get_model("integrations", "SyncedRecord")
-    batch = []
-    for ref in ExternalReference.objects.using(db).order_by("pk").iterator(chunk_size=BATCH):
-        batch.append(ref)
-        if len(batch) == BATCH:
-            _copy_back(SyncedRecord.objects.using(db), batch)
-            batch = []
-    _copy_back(SyncedRecord.objects.using(db), batch)
+    refs = ExternalReference.objects.using(db).order_by("pk").iterator(chunk_size=BATCH)
+    for batch in _batches(refs):
+        _copy_back(SyncedRecord.objects.using(db), batch)
 
 
 def _copy_back(records, refs):

@@ -21,7 +21,7 @@ import orjson
 from django.db import NotSupportedError, ProgrammingError, transaction
 
 from integrations.connectors.base import RemoteRecord
-from integrations.models import Connection, ExternalReference, SyncRun
+from integrations.models import SYNCED_COPY_FIELDS, Connection, ExternalReference, SyncRun
 from integrations.unified import to_json
 
 logger = logging.getLogger("integrations.sync")
@@ -129,7 +129,7 @@ class OrmWriter:
     def existing(self, remote_ids: list[str]) -> Any:
         return ExternalReference.objects.filter(
             connection=self.run.connection, entity=self.run.entity, remote_id__in=remote_ids
-        ).only(*REF_READ_FIELDS)
+        ).defer(*SYNCED_COPY_FIELDS)
 
     def _new_ref(self, row: PageRow, pk: int | None = None) -> ExternalReference:
         run, unified = self.run, row.record.unified
@@ -180,26 +180,15 @@ REF_UPDATE_FIELDS = [
     "last_seen_run",
     "updated_at",
 ]
-# What a page's comparison and the local projection read of an existing reference: not the
-# synced copy.
-REF_READ_FIELDS = [
-    "id",
-    "organization_id",
-    "connection_id",
-    "system",
-    "entity",
-    "remote_id",
-    "public_id",
-    "local_model",
-    "local_id",
-    "payload_hash",
-    "remote_updated_at",
-    "is_deleted",
-    "deleted_at",
-    "last_seen_run_id",
-    "created_at",
-    "updated_at",
-]
+
+
+def _reference_columns_without_the_copy() -> str:
+    """What a page's comparison and the local projection read of an existing reference."""
+    return ", ".join(
+        f.column
+        for f in ExternalReference._meta.concrete_fields
+        if f.name not in SYNCED_COPY_FIELDS
+    )
 
 
 class PostgresWriter(OrmWriter):
@@ -212,7 +201,8 @@ class PostgresWriter(OrmWriter):
     def existing(self, remote_ids: list[str]) -> Any:
         # One array parameter instead of a thousand placeholders.
         return ExternalReference.objects.raw(
-            f"SELECT {', '.join(REF_READ_FIELDS)} FROM {ExternalReference._meta.db_table}"  # noqa: S608
+            f"SELECT {_reference_columns_without_the_copy()}"  # noqa: S608 (names from the model)
+            f" FROM {ExternalReference._meta.db_table}"
             " WHERE connection_id = %s AND entity = %s AND remote_id = ANY(%s)",
             [self.run.connection_id, self.run.entity, remote_ids],
         )

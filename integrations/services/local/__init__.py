@@ -21,7 +21,7 @@ from typing import Any
 from django.db import transaction
 
 from fieldops.errors import DomainError
-from integrations.models import Connection, ExternalReference
+from integrations.models import SYNCED_COPY_FIELDS, Connection, ExternalReference
 from integrations.services.local._common import Context
 from integrations.services.local.assets import asset_retire, asset_upsert, location_upsert
 from integrations.services.local.parts import part_deactivate, part_upsert
@@ -91,7 +91,7 @@ def mark_deleted(*, entity: str, connection: Connection, reference_ids: list[int
         return
     ctx = Context(connection)
     refs = ExternalReference.objects.filter(pk__in=reference_ids).exclude(local_id=None)
-    for ref in refs.defer("unified", "raw"):
+    for ref in refs.defer(*SYNCED_COPY_FIELDS):
         try:
             with transaction.atomic():
                 handler(ctx, ref)
