@@ -70,6 +70,49 @@
   document.addEventListener("visibilitychange", () => { if (!document.hidden) refresh("visible"); });
 
   // --- planning ---------------------------------------------------------------------------------
+  // htmx swaps no 4xx reply by default, so a refused Assign or drop looked like nothing
+  // happened. The plan view answers a refusal with the form again (message, fields kept, the
+  // override ready): show it. Anything else refused (another view's page, a JSON envelope, no
+  // answer at all) is said in the panel in plain words.
+  function say(text) {
+    panel.innerHTML = "";
+    const box = document.createElement("div");
+    box.className = "plan-refusal";
+    const message = document.createElement("p");
+    message.className = "error";
+    message.setAttribute("role", "alert");
+    message.textContent = text;
+    const close = document.createElement("button");
+    close.type = "button";
+    close.dataset.planClose = "";
+    close.textContent = "Close";
+    box.append(message, close);
+    panel.append(box);
+  }
+  function refusalText(xhr) {
+    try {
+      const body = JSON.parse(xhr.responseText);
+      if (body && body.error && body.error.message) return body.error.message;
+    } catch (ignored) { /* not JSON: a page */ }
+    const page = new DOMParser().parseFromString(xhr.responseText || "", "text/html");
+    const said = page.querySelector("main .error, main p, h1");
+    return (said && said.textContent.trim()) || `The server refused this (${xhr.status}); nothing was changed.`;
+  }
+  document.body.addEventListener("htmx:beforeSwap", (event) => {
+    const detail = event.detail;
+    if (detail.target !== panel || detail.xhr.status < 400) return;
+    if (/class="plan-form"/.test(detail.xhr.responseText || "")) {
+      detail.shouldSwap = true;
+      detail.isError = false;
+    } else {
+      detail.shouldSwap = false;
+      say(refusalText(detail.xhr));
+    }
+  });
+  document.body.addEventListener("htmx:sendError", (event) => {
+    if (event.detail.target === panel) say("The server could not be reached; nothing was changed. Try again.");
+  });
+
   function post(values) {
     htmx.ajax("POST", planUrl, { target: "#plan-panel", swap: "innerHTML", values });
   }

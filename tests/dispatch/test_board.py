@@ -523,3 +523,70 @@ def test_a_large_crew_is_shown_a_page_of_lanes_at_a_time(as_member, dispatcher, 
     # Past the end (or nonsense) lands on a real page.
     assert client.get("/board/", {"lanes": "99"}).content.decode().count("<article class") == 5
     assert client.get("/board/", {"lanes": "x"}).content.decode().count("<article class") == 25
+
+
+# --- refusals in the plan panel -----------------------------------------------------------------
+
+
+def _plan(client, wo, technician, **extra):
+    values = {"wo": wo.reference, "version": wo.version, "technician": str(technician.public_id)}
+    return client.post("/board/plan/", {**values, **extra}, headers={"HX-Request": "true"})
+
+
+def test_a_refusal_with_no_field_of_its_own_still_says_why(as_member, dispatcher, crew):
+    wo = make_work_order(dispatcher, title="Under way")
+    assign(wo, crew[0], dispatcher)
+    WorkOrder.objects.filter(pk=wo.pk).update(status=Status.IN_PROGRESS)
+    wo.refresh_from_db()
+
+    refused = _plan(as_member(dispatcher), wo, crew[1])
+
+    assert refused.status_code == 422
+    assert '<p class="error" role="alert">In progress work cannot be reassigned.</p>' in (
+        refused.content.decode()
+    )
+
+
+def test_an_override_without_a_reason_keeps_everything_typed(
+    as_member, dispatcher, organization, frozen
+):
+    novice = MembershipFactory(organization=organization, role=Role.TECHNICIAN)
+    wo = make_work_order(dispatcher, title="Chiller", required_skill="hvac")
+
+    refused = _plan(
+        as_member(dispatcher),
+        wo,
+        novice,
+        override="1",
+        override_reason="   ",
+        start="2026-05-06T18:00:00+00:00",
+    )
+
+    assert refused.status_code == 422
+    html = refused.content.decode()
+    assert "Say why the rule is overridden." in html
+    assert "Lacks skill" in html  # the rule it breaks, in the override box
+    assert 'value="   "' in html
+    # The drop's time (sent with an offset) comes back as the organisation's local time.
+    assert 'name="start" value="2026-05-06T20:00"' in html
+    assert f'value="{novice.public_id}" checked' in html
+    assert "Override and assign" in html
+    assert WorkOrder.objects.get(pk=wo.pk).status == Status.NEW
+
+
+def test_a_stale_version_is_refused_with_the_latest_version_in_the_form(
+    as_member, dispatcher, crew
+):
+    wo = make_work_order(dispatcher, title="Changed meanwhile")
+    stale = wo.version
+    assign(wo, crew[0], dispatcher)
+    wo.version = stale
+
+    refused = _plan(as_member(dispatcher), wo, crew[1], override_reason="kept")
+
+    assert refused.status_code == 409
+    html = refused.content.decode()
+    assert "Someone changed this job meanwhile" in html
+    assert f'name="version" value="{stale + 1}"' in html
+    assert 'value="kept"' in html
+    assert "board:refresh" in refused["HX-Trigger"]

@@ -16,7 +16,7 @@ from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import trigger_client_event
 
 from fieldops.accounts.models import Membership, Role
-from fieldops.errors import DomainError, PermissionDenied, ValidationFailed, VersionConflict
+from fieldops.errors import DomainError, PermissionDenied, ValidationFailed
 from workorders.dispatch.board import (
     BoardFilters,
     board_changed_since,
@@ -26,7 +26,7 @@ from workorders.dispatch.board import (
 )
 from workorders.dispatch.board_cache import board_live_cached, card_html
 from workorders.dispatch.selectors import local_datetime, org_zone, technicians_for
-from workorders.dispatch.services import OverrideRequired, dispatch_assign
+from workorders.dispatch.services import dispatch_assign
 from workorders.dispatch.suggestions import suggestions_for
 from workorders.selectors import work_order_get_for_member
 
@@ -130,6 +130,7 @@ def plan(request: HttpRequest) -> HttpResponse:
     }
     errors: dict = {}
     needs_override = False
+    status = 200
     start = None
     try:
         start = local_datetime(form["start"], zone)
@@ -146,13 +147,9 @@ def plan(request: HttpRequest) -> HttpResponse:
                 override_reason=form["reason"],
             )
             return _planned(request, work_order, technician_id)
-    except OverrideRequired as exc:
-        needs_override = True
-        errors = {"override": exc.message}
-    except VersionConflict:
-        errors = {"version": "Someone changed this job meanwhile; the board shows the latest."}
     except DomainError as exc:
-        errors = exc.details or {"form": exc.message}
+        errors, needs_override = _refusal(exc)
+        status = exc.status
     work_order = work_order_get_for_member(membership, work_order.public_id)
     technicians = list(technicians_for(membership.organization_id))
     context = {
@@ -163,16 +160,45 @@ def plan(request: HttpRequest) -> HttpResponse:
         "form": form,
         "errors": errors,
         "needs_override": needs_override,
-        "start_value": (start or work_order.scheduled_start or None),
+        "start_text": _start_text(form["start"], start, work_order.scheduled_start, zone),
         "zone": zone,
     }
-    status = 409 if needs_override or "version" in errors else (422 if errors else 200)
     if request.htmx:
         response = render(request, "dispatch/board.html#plan", context, status=status)
         if "version" in errors:
             trigger_client_event(response, "board:refresh")
         return response
     return render(request, "dispatch/plan.html", context, status=status)
+
+
+# The plan form's own fields (and the services' names for them): a refusal's detail about one
+# of them is shown beside it.
+PLAN_FIELDS = {
+    "start": "start",
+    "technician": "technician",
+    "technician_ids": "technician",
+    "override_reason": "override_reason",
+}
+
+
+def _refusal(exc: DomainError) -> tuple[dict[str, str], bool]:
+    """What the plan form shows for any refusal: its message (unless the fields' own messages
+    say it better), each field's detail beside the field, and the override form ready when a
+    rule needs one. Matched by error code, so a refusal from any service reads the same."""
+    details = exc.details or {}
+    errors = {field: str(details[key]) for key, field in PLAN_FIELDS.items() if key in details}
+    needs_override = exc.code == "OVERRIDE_REQUIRED" or "override_reason" in details
+    if exc.code == "VERSION_CONFLICT":
+        errors["version"] = "Someone changed this job meanwhile; the board shows the latest."
+    elif needs_override:
+        # The rules each technician would break come keyed by the technician's id.
+        problems = [
+            str(text) for value in details.values() if isinstance(value, list) for text in value
+        ]
+        errors["override"] = "; ".join(problems) or exc.message
+    elif not errors or exc.message != type(exc).default_message:
+        errors["form"] = exc.message
+    return errors, needs_override
 
 
 def _planned(request: HttpRequest, work_order, technician_id: UUID) -> HttpResponse:
@@ -182,6 +208,16 @@ def _planned(request: HttpRequest, work_order, technician_id: UUID) -> HttpRespo
         return trigger_client_event(response, "board:refresh")
     messages.success(request, text)
     return redirect("board")
+
+
+def _start_text(raw: str, start: datetime | None, planned: datetime | None, zone) -> str:
+    """The start field's value: the time in the organisation's zone (a drop sends it with an
+    offset, a datetime-local field has none), what was typed if it did not parse, else the
+    job's planned start."""
+    if raw.strip() and start is None:
+        return raw
+    chosen = start or planned
+    return timezone.localtime(chosen, zone).strftime("%Y-%m-%dT%H:%M") if chosen else ""
 
 
 def _ms(seconds: float | None) -> int | None:
