@@ -25,6 +25,8 @@ from fieldops.errors import (
 )
 
 logger = logging.getLogger("fieldops.api")
+# RFC 9110: a 401 names the scheme that would work.
+AUTH_CHALLENGE = "Bearer"
 # Seconds a client should wait before retrying after PostgreSQL or Redis went away.
 BACKEND_RETRY_AFTER = 1
 
@@ -115,6 +117,8 @@ def install_error_handlers(api: NinjaAPI) -> None:
         response = _envelope(api, request, exc.status, exc.code, exc.message, exc.details)
         if isinstance(exc, RateLimitExceeded):
             response["Retry-After"] = str(exc.retry_after)
+        if isinstance(exc, AuthRequired):
+            response["WWW-Authenticate"] = AUTH_CHALLENGE
         return response
 
     @api.exception_handler(NinjaValidationError)
@@ -134,7 +138,9 @@ def install_error_handlers(api: NinjaAPI) -> None:
 
     @api.exception_handler(AuthenticationError)
     def auth_required(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
-        return _envelope(api, request, 401, AuthRequired.code, AuthRequired.default_message)
+        response = _envelope(api, request, 401, AuthRequired.code, AuthRequired.default_message)
+        response["WWW-Authenticate"] = AUTH_CHALLENGE
+        return response
 
     @api.exception_handler(Throttled)
     def throttled(request: HttpRequest, exc: Throttled) -> HttpResponse:
