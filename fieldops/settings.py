@@ -38,6 +38,9 @@ INSTALLED_APPS = [
     "channels",
     "django_htmx",
     "template_partials",
+    # django-ninja's own app: /api/v1/docs then loads the Swagger UI files its wheel ships
+    # (static/ninja/) instead of fetching them from a CDN, so the docs work without internet.
+    "ninja",
     "fieldops.accounts",
     "fieldops.realtime",
     "fieldops.web",
