@@ -100,6 +100,7 @@ def test_whole_job_offline_then_synced_exactly_once(sign_in, job, background_syn
     page.fill("#n-text", "Rail bolts were loose; tightened.")
     page.click("button:has-text('Add note')")
     page.click("text=Log time afterwards")
+    page.select_option("#tl-kind", "work")
     page.fill("#tl-min", "25")
     page.click("button:has-text('Log time')")
     page.select_option("#p-part", label="SEAL-40 · Mechanical seal 40 mm")
@@ -129,7 +130,11 @@ def test_whole_job_offline_then_synced_exactly_once(sign_in, job, background_syn
     assert done.status == Status.COMPLETED
     assert done.resolution_notes == "All rails firm after tightening."
     assert list(done.notes.values_list("text", flat=True)) == ["Rail bolts were loose; tightened."]
-    assert [t.minutes for t in done.time_entries.all()] == [25]
+    # the work clock starting the job ran until its completion, and the 25 minutes logged
+    assert sorted((t.kind, t.minutes) for t in done.time_entries.all()) == [
+        ("work", 0),
+        ("work", 25),
+    ]
     assert done.parts_used.count() == 1
     assert done.attachments.count() == 1
     assert list(done.history.filter(kind="status").values_list("to_status", "source")) == [

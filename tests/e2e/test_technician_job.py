@@ -91,7 +91,11 @@ def test_technician_completes_a_job_and_supervisor_sees_the_history(
     done = WorkOrder.objects.get(pk=work_order.pk)
     assert done.status == Status.COMPLETED
     assert done.resolution_notes.startswith("Replaced the mechanical seal")
-    assert [t.minutes for t in done.time_entries.all()] == [35]
+    # the work clock starting the job ran until its completion, and the 35 minutes logged
+    assert sorted((t.kind, t.minutes) for t in done.time_entries.all()) == [
+        ("work", 0),
+        ("work", 35),
+    ]
     assert [(p.part.code, p.quantity, p.stock_location) for p in done.parts_used.all()] == [
         ("SEAL-40", 2, "Van 3")
     ]

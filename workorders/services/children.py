@@ -39,6 +39,7 @@ from workorders.services._common import (
     batch_memo,
     batch_memos,
     clean_text,
+    is_assignee,
     occurred_at,
     publish_work_order_event,
     require_worker,
@@ -265,6 +266,44 @@ def time_entry_stop(
         entry.save(update_fields=["ended_at", "minutes", "updated_at"])
     _touch(entry.work_order, "time_entry")
     return entry
+
+
+CLOCK_STARTS = frozenset({"start", "resume"})
+CLOCK_STOPS_ALL = frozenset({"complete", "cancel"})
+
+
+def time_clock_follow(
+    *, work_order: WorkOrder, membership: Membership, action: str, at: datetime
+) -> None:
+    """The labour clock follows the job (called by the transition, inside its transaction).
+
+    Starting or resuming work stops the assignee's other clock on this job (travel, waiting)
+    and runs their work clock; pausing stops their clock; completing or cancelling stops every
+    clock still running on the job, since nothing may change on it afterwards."""
+    running = TimeEntry.objects.select_for_update().filter(
+        work_order=work_order, ended_at__isnull=True
+    )
+    if action not in CLOCK_STOPS_ALL:
+        running = running.filter(technician=membership)
+    starts = action in CLOCK_STARTS and is_assignee(work_order, membership)
+    working = False
+    for entry in running:
+        if starts and entry.kind == TimeKind.WORK:
+            working = True
+            continue
+        entry.ended_at = max(entry.started_at, min(at, entry.started_at + MAX_TIME_ENTRY))
+        entry.minutes = _minutes(entry.started_at, entry.ended_at)
+        entry.save(update_fields=["ended_at", "minutes", "updated_at"])
+    if starts and not working:
+        TimeEntry.objects.create(
+            organization_id=work_order.organization_id,
+            work_order=work_order,
+            author=membership,
+            technician=membership,
+            kind=TimeKind.WORK,
+            occurred_at=at,
+            started_at=at,
+        )
 
 
 def _minutes(started_at: datetime, ended_at: datetime | None) -> int | None:

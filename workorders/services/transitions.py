@@ -16,6 +16,7 @@ from workorders.services._common import (
     publish_work_order_event,
     record_history,
 )
+from workorders.services.children import time_clock_follow
 from workorders.services.completion import completion_problems
 
 # Not a role: "the technician this work order is assigned to".
@@ -142,6 +143,7 @@ def work_order_transition(
         work_order.status = to_status
         work_order.version += 1
         work_order.save(update_fields=changed)
+        time_clock_follow(work_order=work_order, membership=membership, action=move.action, at=at)
         record_history(
             work_order,
             kind=WorkOrderHistory.Kind.STATUS,

@@ -3,6 +3,7 @@
 Each action parses the form, calls one service and redirects back (post/redirect/get). A refused
 action re-renders the page with the reason next to the field and the typed text kept."""
 
+import re
 import uuid
 from collections.abc import Callable
 from datetime import datetime
@@ -38,6 +39,10 @@ ACTION_LABELS = {
     "cancel": "Cancel work order",
     "unassign": "Unassign",
 }
+
+
+# The page's own section and item ids ("time", "item-12"): nothing a redirect could misuse.
+ANCHOR = re.compile(r"[a-z][a-z0-9-]{0,40}")
 
 
 def _membership(request: HttpRequest) -> Membership:
@@ -140,7 +145,7 @@ def _act(
         messages.success(request, done)
     anchor = request.POST.get("next_anchor", "")
     url = redirect("workorders:detail", number=work_order.reference).url
-    return redirect(f"{url}#{anchor}" if anchor.isidentifier() else url)
+    return redirect(f"{url}#{anchor}" if ANCHOR.fullmatch(anchor) else url)
 
 
 def _device_time(request: HttpRequest, field: str = "occurred_at") -> datetime | None:
@@ -177,7 +182,11 @@ def transition(request: HttpRequest, number: str) -> HttpResponse:
                 remedy=request.POST.get("remedy", ""),
             ),
         )
-        return f"{moved.reference} is now {moved.get_status_display().lower()}."
+        said = f"{moved.reference} is now {moved.get_status_display().lower()}."
+        clock = moved.time_entries.filter(technician=membership, ended_at__isnull=True).first()
+        return (
+            f"{said} Your {clock.get_kind_display().lower()} timer is running." if clock else said
+        )
 
     return _act(request, number, run)
 
@@ -256,8 +265,16 @@ def time_stop(request: HttpRequest, number: str) -> HttpResponse:
 def time_log(request: HttpRequest, number: str) -> HttpResponse:
     def run(membership: Membership, work_order: WorkOrder) -> str:
         raw_minutes = request.POST.get("minutes", "").strip()
+        kind = request.POST.get("kind", "")
+        errors = {}
+        if kind not in TimeKind.values:
+            errors["kind"] = "Choose what the time was spent on."
         if not raw_minutes.isdigit():
-            raise DomainError("Enter the minutes worked.", details={"minutes": "A whole number."})
+            errors["minutes"] = "Enter the minutes as a whole number."
+        if errors:
+            raise ValidationFailed(
+                "Say what the time was spent on and for how long.", details=errors
+            )
         minutes = int(raw_minutes)
         started = _device_time(request, "started_at") or timezone.now() - timezone.timedelta(
             minutes=minutes
@@ -265,7 +282,7 @@ def time_log(request: HttpRequest, number: str) -> HttpResponse:
         services.time_entry_add(
             membership=membership,
             work_order=work_order,
-            kind=request.POST.get("kind", ""),
+            kind=kind,
             started_at=started,
             minutes=minutes,
             client_id=_client_id(request),
