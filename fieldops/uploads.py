@@ -1,9 +1,12 @@
 """Checking uploaded files by what they contain, not by what the client says they are."""
 
 import hashlib
+import secrets
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.core import signing
+from django.core.cache import cache
 from django.core.files.uploadedfile import UploadedFile
 
 from fieldops.errors import ValidationFailed
@@ -67,3 +70,34 @@ def check_upload(
         sha256=hashlib.sha256(content).hexdigest(),
         name=name,
     )
+
+
+# --- Keeping a checked upload across a refused form ----------------------------------------------
+# A form refused for another field must not make a person on a phone take the photo again: the
+# checked bytes wait in the cache (shared by every process, expiring by itself) and the page
+# carries a signed reference to them. Signed, so nobody can point a form at another's upload.
+STASH_SALT = "fieldops.upload-stash"
+STASH_SECONDS = 3600
+
+
+def upload_stash(upload: CheckedUpload) -> str:
+    """A signed token that ``upload_unstash`` turns back into ``upload`` within the hour."""
+    key = f"upload-stash:{secrets.token_urlsafe(16)}"
+    cache.set(key, upload.content, timeout=STASH_SECONDS)
+    return signing.dumps(
+        {"k": key, "n": upload.name, "t": upload.content_type, "h": upload.sha256},
+        salt=STASH_SALT,
+    )
+
+
+def upload_unstash(token: str) -> CheckedUpload | None:
+    """The upload a token of ``upload_stash`` refers to; None if forged, expired or gone."""
+    try:
+        ref = signing.loads(token, salt=STASH_SALT, max_age=STASH_SECONDS)
+        key, name, content_type, sha256 = ref["k"], ref["n"], ref["t"], ref["h"]
+    except (signing.BadSignature, KeyError, TypeError):
+        return None
+    content = cache.get(key)
+    if not isinstance(content, bytes) or hashlib.sha256(content).hexdigest() != sha256:
+        return None
+    return CheckedUpload(content=content, content_type=content_type, sha256=sha256, name=name)

@@ -1,6 +1,7 @@
 """Requests: the no-login QR form, its status page, and the dispatcher's triage."""
 
 import hashlib
+import re
 from datetime import timedelta
 
 import pytest
@@ -74,8 +75,13 @@ def test_form_needs_no_sign_in_and_fills_in_the_asset(pump):
     assert 'name="website"' in page  # the honeypot
 
 
-def test_unknown_asset_is_404(db):
-    assert Client().get("/r/0b3f5a52-7d1e-4c1b-9f59-111111111111/").status_code == 404
+def test_an_unknown_label_tells_a_passer_by_what_to_do_not_to_go_to_a_start_page(db):
+    response = Client().get("/r/0b3f5a52-7d1e-4c1b-9f59-111111111111/")
+    assert response.status_code == 404
+    page = response.content.decode()
+    assert "start page" not in page
+    assert "tell the staff on site" in page
+    assert 'href="/"' not in page.split("</header>", 1)[1]
 
 
 def test_passer_by_report_is_stored_and_followed_on_the_status_page(pump):
@@ -147,15 +153,82 @@ def test_expired_form_asks_to_send_again_with_a_fresh_token_and_keeps_the_text(p
     assert not Request.objects.exists()
 
 
-def test_bad_input_shows_the_form_again_with_everything_typed_except_the_file(pump, settings):
+def test_bad_input_shows_the_form_again_with_everything_typed_and_the_photo_kept(pump, settings):
     response = report(pump, photo=PHOTO, description="ab", reporter_name="Jo")
     assert response.status_code == 422
     page = response.content.decode()
     assert "Describe the problem in a few words." in page
     assert 'value="Jo"' in page
     assert 'value="sam@example.org"' in page
-    assert "choose your photo again" in page
+    assert "IMG_0042.jpg is kept" in page
+    assert "choose your photo again" not in page
     assert not Request.objects.exists()
+    assert media_files(settings.MEDIA_ROOT) == []
+
+    fixed = report(pump, description="Seal leaks", photo_kept=kept_photo_token(page))
+    assert fixed.status_code == 302
+    assert Request.objects.get().photo.read() == PHOTO
+
+
+def kept_photo_token(page: str) -> str:
+    match = re.search(r'name="photo_kept" value="([^"]+)"', page)
+    assert match, "the page keeps no photo"
+    return match.group(1)
+
+
+def form_token_of(page: str) -> str:
+    return re.search(r'name="form_token" value="([^"]+)"', page).group(1)
+
+
+def test_a_report_sent_too_soon_keeps_text_and_photo_and_goes_through_when_sent_again(pump):
+    opened = request_form_token()
+    too_soon = report(pump, token=opened, photo=PHOTO, description="Grinding noise at start")
+
+    assert too_soon.status_code == 422
+    page = too_soon.content.decode()
+    assert "Sent a moment too soon" in page
+    assert "please press “Send report” again" in page
+    assert "Grinding noise at start" in page
+    assert "IMG_0042.jpg is kept" in page
+    # The wait runs from when the form was opened, not from the refusal.
+    assert form_token_of(page) == opened
+    assert not Request.objects.exists()
+
+    with time_machine.travel(timezone.now() + timedelta(seconds=4)):
+        again = report(
+            pump,
+            token=form_token_of(page),
+            photo_kept=kept_photo_token(page),
+            description="Grinding noise at start",
+        )
+    assert again.status_code == 302
+    submitted = Request.objects.get()
+    assert submitted.description == "Grinding noise at start"
+    assert submitted.photo.read() == PHOTO
+
+
+@pytest.mark.parametrize("kept", ["forged", "tampered"])
+def test_a_kept_photo_token_not_issued_by_the_form_adds_no_photo(pump, kept):
+    page = report(pump, photo=PHOTO, description="ab").content.decode()
+    token = kept_photo_token(page)
+    bad = (
+        "forged-value"
+        if kept == "forged"
+        else token[:-3] + ("aaa" if token[-3:] != "aaa" else "bbb")
+    )
+    response = report(pump, description="Seal leaks", photo_kept=bad)
+    assert response.status_code == 302
+    assert not Request.objects.get().photo
+
+
+def test_a_new_photo_replaces_the_kept_one(pump):
+    page = report(pump, photo=PHOTO, description="ab").content.decode()
+    other = b"\x89PNG\r\n\x1a\n" + b"another picture" * 20
+    response = report(
+        pump, description="Seal leaks", photo=other, photo_kept=kept_photo_token(page)
+    )
+    assert response.status_code == 302
+    assert Request.objects.get().photo.read() == other
 
 
 def test_a_text_file_named_jpg_is_refused_as_a_photo(pump, settings):

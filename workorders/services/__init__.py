@@ -16,6 +16,8 @@ from workorders.services.reports import report_is_intact, report_sha256, signatu
 from workorders.services.requests import (
     request_approve,
     request_form_token,
+    request_form_wait_seconds,
+    request_photo_keep,
     request_reject,
     request_submit,
     request_submit_anonymous,
@@ -44,6 +46,8 @@ __all__ = [
     "report_sha256",
     "request_approve",
     "request_form_token",
+    "request_form_wait_seconds",
+    "request_photo_keep",
     "request_reject",
     "request_submit",
     "request_submit_anonymous",

@@ -8,9 +8,9 @@ from django.utils import timezone
 
 from assets.models import Asset
 from fieldops.accounts.models import Membership, Role
-from fieldops.errors import ValidationFailed
+from fieldops.errors import RateLimitExceeded, ValidationFailed
 from fieldops.throttling import spend_allowance
-from fieldops.uploads import CheckedUpload
+from fieldops.uploads import CheckedUpload, upload_stash
 from workorders.models import (
     Attachment,
     AttachmentKind,
@@ -25,23 +25,53 @@ from workorders.services.creation import WorkOrderSpec, work_order_create
 FORM_SALT = "workorders.request-form"
 MIN_FILL_SECONDS = 3  # people take longer than this to describe a problem; bots do not
 MAX_FORM_AGE_SECONDS = 24 * 3600
+# Photos kept for the next submit of a refused form, per address: they wait in the cache.
+KEPT_PHOTOS_PER_HOUR = 20
 
 
 def request_form_token() -> str:
     return signing.dumps({"t": timezone.now().timestamp()}, salt=FORM_SALT)
 
 
+def _opened_at(form_token: str) -> float | None:
+    try:
+        return float(signing.loads(form_token, salt=FORM_SALT, max_age=MAX_FORM_AGE_SECONDS)["t"])
+    except (signing.BadSignature, KeyError, TypeError, ValueError):
+        return None
+
+
+def request_form_wait_seconds(form_token: str) -> float:
+    """How long until a form opened with ``form_token`` may be sent: 0 if it may now, or if the
+    token is not ours (that one is refused as expired instead)."""
+    opened = _opened_at(form_token)
+    if opened is None:
+        return 0.0
+    return max(0.0, MIN_FILL_SECONDS - (timezone.now().timestamp() - opened))
+
+
 def _check_not_spam(form_token: str, honeypot: str) -> None:
     if honeypot:
         raise ValidationFailed("Your report could not be accepted.", details={"form": "spam"})
-    try:
-        issued = signing.loads(form_token, salt=FORM_SALT, max_age=MAX_FORM_AGE_SECONDS)["t"]
-    except (signing.BadSignature, KeyError, TypeError):
+    if _opened_at(form_token) is None:
         raise ValidationFailed(
             "This form has expired; reload the page and try again.", details={"form": "expired"}
-        ) from None
-    if timezone.now().timestamp() - issued < MIN_FILL_SECONDS:
-        raise ValidationFailed("Your report could not be accepted.", details={"form": "spam"})
+        )
+    if request_form_wait_seconds(form_token) > 0:
+        raise ValidationFailed(
+            "The report was sent too soon after the form opened.", details={"form": "too_soon"}
+        )
+
+
+def request_photo_keep(*, photo: CheckedUpload, client_address: str) -> str:
+    """A token that brings ``photo`` back with the next submit of a refused form, or "" once
+    this address kept its hourly share (the page then asks for the photo again)."""
+    try:
+        spend_allowance(
+            f"qr-photo-kept:{client_address}", limit=KEPT_PHOTOS_PER_HOUR, period_seconds=3600
+        )
+    except RateLimitExceeded:
+        return ""
+    return upload_stash(photo)
 
 
 def request_submit_anonymous(

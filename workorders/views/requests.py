@@ -19,37 +19,66 @@ from fieldops.errors import (
     ValidationFailed,
 )
 from fieldops.pagination import cursor_paginate
-from fieldops.uploads import check_upload
+from fieldops.uploads import CheckedUpload, check_upload, upload_unstash
 from workorders import services
 from workorders.models import Priority, Request, RequestStatus
 from workorders.selectors import request_get_for_member, requests_for
 from workorders.services._common import MANAGERS
+from workorders.services.requests import MIN_FILL_SECONDS
 
 FORM_FIELDS = ("description", "reporter_name", "reporter_contact")
 HONEYPOT = "website"
 TRIAGE_PAGE_SIZE = 25
 # What the service's spam verdicts mean to the person in front of the form.
 FORM_PROBLEMS = {
-    "spam": "We could not accept this report. Please wait a moment and send it again.",
+    "spam": "We could not accept this report. Please check it and send it again.",
     "expired": "This form was open too long. Check your text and send it again.",
 }
 
 
-def _form_context(asset: Asset, form: dict[str, str], errors: dict[str, str]) -> dict:
+def _form_context(
+    asset: Asset,
+    form: dict[str, str],
+    errors: dict[str, str],
+    *,
+    form_token: str = "",
+    kept_photo: tuple[str, str] = ("", ""),
+    photo_dropped: bool = False,
+) -> dict:
+    """``kept_photo`` is the stash token and the file name of a photo held for the next submit;
+    ``form_token`` the one the form was opened with, so a wait runs from the opening."""
+    form_token = form_token or services.request_form_token()
     return {
         "asset": asset,
         "form": form,
         "errors": errors,
+        "too_soon": errors.get("form") == "too_soon",
+        "min_fill_seconds": MIN_FILL_SECONDS,
         "form_problem": FORM_PROBLEMS.get(errors.get("form", ""), errors.get("form", "")),
-        "form_token": services.request_form_token(),
+        "form_token": form_token,
+        "wait_ms": round(services.request_form_wait_seconds(form_token) * 1000),
+        "photo_kept": kept_photo[0],
+        "photo_kept_name": kept_photo[1],
+        "photo_dropped": photo_dropped,
         "honeypot": HONEYPOT,
     }
+
+
+def _chosen_photo(request: HttpRequest) -> CheckedUpload | None:
+    """The photo chosen now, else the one kept from a refused submit (None if forged or gone)."""
+    photo_file = request.FILES.get("photo")
+    if photo_file:
+        return check_upload(photo_file, field="photo", images_only=True)
+    kept = request.POST.get("photo_kept", "")
+    return upload_unstash(kept) if kept else None
 
 
 @require_http_methods(["GET", "POST"])
 def request_form(request: HttpRequest, asset_id: UUID) -> HttpResponse:
     """The page an asset's QR label leads a passer-by to: no account needed."""
-    asset = get_object_or_404(Asset.objects.select_related("location"), public_id=asset_id)
+    asset = Asset.objects.select_related("location").filter(public_id=asset_id).first()
+    if asset is None:
+        return render(request, "assets/not_found.html", {"qr_label": True}, status=404)
     form = dict.fromkeys(FORM_FIELDS, "")
     membership = getattr(request, "membership", None)
     is_staff = membership is not None and membership.organization_id == asset.organization_id
@@ -59,9 +88,9 @@ def request_form(request: HttpRequest, asset_id: UUID) -> HttpResponse:
     if request.method == "GET":
         return render(request, "workorders/requests/form.html", _form_context(asset, form, {}))
     form = {name: request.POST.get(name, "") for name in FORM_FIELDS}
+    photo = None
     try:
-        photo_file = request.FILES.get("photo")
-        photo = check_upload(photo_file, field="photo", images_only=True) if photo_file else None
+        photo = _chosen_photo(request)
         submitted = services.request_submit_anonymous(
             asset=asset,
             photo=photo,
@@ -80,13 +109,36 @@ def request_form(request: HttpRequest, asset_id: UUID) -> HttpResponse:
         response["Retry-After"] = str(exc.retry_after)
         return response
     except ValidationFailed as exc:
-        errors = {field: str(problem) for field, problem in exc.details.items()}
-        if not errors:
-            errors["form"] = exc.message
-        context = _form_context(asset, form, errors)
-        context["photo_dropped"] = "photo" in request.FILES
-        return render(request, "workorders/requests/form.html", context, status=422)
+        return _form_refused(request, asset, form, exc, photo)
     return redirect("workorders:request-thanks", token=submitted.status_token)
+
+
+def _form_refused(
+    request: HttpRequest,
+    asset: Asset,
+    form: dict[str, str],
+    exc: ValidationFailed,
+    photo: CheckedUpload | None,
+) -> HttpResponse:
+    errors = {field: str(problem) for field, problem in exc.details.items()}
+    if not errors:
+        errors["form"] = exc.message
+    kept_token = ""
+    if photo is not None and "photo" not in request.FILES:
+        kept_token = request.POST.get("photo_kept", "")  # already kept: the same token again
+    elif photo is not None:
+        address = request.META.get("REMOTE_ADDR", "")
+        kept_token = services.request_photo_keep(photo=photo, client_address=address)
+    expired = errors.get("form") == "expired"
+    context = _form_context(
+        asset,
+        form,
+        errors,
+        form_token="" if expired else request.POST.get("form_token", ""),
+        kept_photo=(kept_token, photo.name if kept_token and photo else ""),
+        photo_dropped=photo is not None and not kept_token,
+    )
+    return render(request, "workorders/requests/form.html", context, status=422)
 
 
 def request_thanks(request: HttpRequest, token: str) -> HttpResponse:
