@@ -4,11 +4,12 @@ Each test taps, types and reads what the page says, then reads the record back."
 
 import pytest
 
+from assets.models import Asset
 from fieldops.accounts.models import Role
 from tests.e2e.conftest import PHONE
 from tests.factories import PASSWORD, MembershipFactory
 from tests.workorders.factories import assign, make_work_order, move
-from workorders.models import Status, TimeEntry, TimeKind
+from workorders.models import Request, Status, TimeEntry, TimeKind, WorkOrder
 from workorders.services import ChecklistItemSpec
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -131,3 +132,45 @@ def test_logged_time_needs_its_kind_chosen(sign_in, live_server, organization):
     assert list(TimeEntry.objects.filter(work_order=work_order).values_list("kind", "minutes")) == [
         (TimeKind.WORK, 30)
     ]
+
+
+def test_a_technician_raises_new_work_from_my_work(sign_in, live_server, organization):
+    technician = MembershipFactory(organization=organization, role=Role.TECHNICIAN)
+    page = sign_in(technician.user.username, PASSWORD, **PHONE)
+    assert page.url.endswith("/my-work/")
+    assert page.locator("nav a:has-text('Raise work')").count() == 1
+
+    page.click("main >> text=Raise new work")
+    page.fill("#w-title", "Guard rail loose on conveyor 2")
+    page.click("button:has-text('Open work order')")
+    page.wait_for_selector("text=Guard rail loose on conveyor 2")
+
+    raised = WorkOrder.objects.get(title="Guard rail loose on conveyor 2")
+    assert raised.history.get(kind="created").actor_id == technician.pk
+    assert page.url.endswith(f"/work-orders/{raised.reference}/")
+
+
+def test_a_technician_reports_another_problem_from_the_job_page(sign_in, live_server, organization):
+    asset = Asset.objects.create(organization=organization, code="P-101", name="Feed pump")
+    work_order, technician, _ = _job(
+        organization, status=Status.IN_PROGRESS, asset_id=asset.public_id
+    )
+    page = _open(sign_in, live_server, technician, work_order)
+
+    page.click("text=Report another problem")
+    page.click("button:has-text('Send to the dispatchers')")
+    assert page.locator("#e-rq-description").inner_text() == "This field is required."
+    assert not Request.objects.exists()
+
+    page.fill("#rq-description", "Coupling guard cracked next to the pump")
+    page.click("button:has-text('Send to the dispatchers')")
+    page.wait_for_selector("text=Sent to the dispatchers")
+    assert page.url.endswith("#raise")
+
+    sent = Request.objects.get()
+    assert (sent.description, sent.asset_id, sent.reporter_id, sent.status) == (
+        "Coupling guard cracked next to the pump",
+        asset.pk,
+        technician.pk,
+        "new",
+    )
