@@ -288,3 +288,13 @@ class WorkOrderQuery(Schema):
     q: str | None = Field(None, max_length=100, description="Text in the title, or a number")
     updated_since: datetime | None = Field(None, description="Changed at or after (for sync)")
     sort: Literal["-created", "created", "updated"] = "-created"
+
+
+class JobReadingIn(Schema):
+    """A meter reading taken on a job (the reading service parses and checks the value)."""
+
+    id: UUID | None = Field(None, description="Client-generated id: a retry stores it once")
+    meter_id: UUID
+    value: float | str
+    note: str = Field("", max_length=500)
+    confirm_unusual: bool = Field(False, description="Save a value far from the last reading")

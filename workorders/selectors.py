@@ -8,7 +8,7 @@ from uuid import UUID
 from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
 
-from assets.models import Asset, Location
+from assets.models import Asset, Location, Meter, MeterReading
 from fieldops.accounts.models import Membership
 from fieldops.errors import NotFound, ValidationFailed
 from workorders.models import (
@@ -390,3 +390,20 @@ def request_get_for_member(membership: Membership, request_id: UUID) -> Request:
     if found is None:
         raise NotFound()
     return found
+
+
+def job_meter_readings(work_order: WorkOrder) -> list[MeterReading]:
+    """The meter readings taken on this job, in the order they were taken (one query)."""
+    return [
+        taken.reading
+        for taken in work_order.meter_readings.select_related(
+            "reading__meter", "reading__recorded_by__user"
+        ).order_by("reading__taken_at", "id")
+    ]
+
+
+def job_meters(work_order: WorkOrder) -> list[Meter]:
+    """The meters a technician reads on this job: those of the job's asset."""
+    if work_order.asset_id is None:
+        return []
+    return list(Meter.objects.filter(asset_id=work_order.asset_id).order_by("name"))

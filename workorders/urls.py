@@ -1,6 +1,6 @@
 from django.urls import path
 
-from workorders.views import detail, files, fragments, office, raise_work, reports
+from workorders.views import detail, files, fragments, office, raise_work, readings, reports
 from workorders.views import requests as request_views
 
 app_name = "workorders"
@@ -20,6 +20,7 @@ urlpatterns = [
     path("work-orders/<str:number>/attachments/", detail.attachment_add, name="attachment-add"),
     path("work-orders/<str:number>/signature/", detail.signature_add, name="signature"),
     path("work-orders/<str:number>/request/", raise_work.job_request, name="job-request"),
+    path("work-orders/<str:number>/readings/", readings.reading_add, name="reading"),
     path(
         "work-orders/<str:number>/checklist/<uuid:item_id>/", detail.checklist_answer, name="answer"
     ),

@@ -21,6 +21,9 @@ from fieldops.tenancy import get_for_organization
 # Device clocks drift; a reading a few minutes "ahead" of the server is not from the future.
 CLOCK_SKEW = timedelta(minutes=5)
 METER_FIELDS = ("name", "unit", "min_value", "max_value")
+# A typed reading this far from the last one (a share of the meter's range, or of the last value
+# when the meter has no range) is more likely a slip of the finger than a real change.
+UNUSUAL_CHANGE = 0.5
 
 
 def _clean_bound(errors: FieldErrors, field: str, value: Any) -> float | None:
@@ -181,6 +184,24 @@ def _check_against_history(
         )
 
 
+def reading_unusual(meter: Meter, value: float) -> str:
+    """Why ``value`` looks like a misread (far from the meter's last reading), or ""."""
+    last = meter.last_value
+    if last is None or meter.last_reading_at is None:
+        return ""
+    if meter.min_value is not None and meter.max_value is not None:
+        scale = meter.max_value - meter.min_value
+    else:
+        scale = abs(last)
+    if scale == 0 or abs(value - last) <= UNUSUAL_CHANGE * scale:
+        return ""
+    return (
+        f"{_fmt(value)} {meter.unit} is far from the last reading, {_fmt(last)} {meter.unit} "
+        f"on {meter.last_reading_at:%Y-%m-%d}. Check the meter; if the value is right, "
+        "confirm it to save it."
+    )
+
+
 def reading_record(
     *,
     membership: Membership | None,
@@ -193,13 +214,16 @@ def reading_record(
     is_replacement: bool = False,
     note: str = "",
     reading_id: Any = None,
+    unusual_confirmed: bool = True,
 ) -> tuple[MeterReading, bool]:
     """Validate and store one reading; ``(reading, created)``.
 
     Refused with VALIDATION_ERROR, storing nothing: a non-number, a unit other than the meter's,
     a time in the future, a value outside the meter's physical range, a cumulative meter going
     backwards without ``is_replacement``. ``reading_id`` (a client-generated UUID) makes the call
-    safe to retry: the same id again returns the stored reading.
+    safe to retry: the same id again returns the stored reading. A person typing a reading passes
+    ``unusual_confirmed=False`` until they confirm: a value far from the last one is then refused
+    with ``details["unusual"]`` (machines' readings are not second-guessed).
     """
     errors = FieldErrors()
     number = parse_number(value)
@@ -250,6 +274,12 @@ def reading_record(
         if meter.kind == MeterKind.CUMULATIVE:
             _check_against_history(errors, meter, number, moment, is_replacement)
             errors.raise_if_any()
+        unusual = "" if unusual_confirmed or is_replacement else reading_unusual(meter, number)
+        if unusual:
+            raise ValidationFailed(
+                "Check this reading before it is saved.",
+                details={"fields": {"value": unusual}, "unusual": True},
+            )
         reading = MeterReading.objects.create(
             organization_id=organization_id,
             meter=meter,

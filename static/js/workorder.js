@@ -15,6 +15,15 @@
     });
   }
 
+  // A refused form comes back with the page: bring its first problem into view, not the top.
+  const invalid = document.querySelector('.wo [aria-invalid="true"]');
+  if (invalid) {
+    const closed = invalid.closest("details:not([open])");
+    if (closed) closed.open = true;
+    invalid.scrollIntoView({ block: "center" });
+    invalid.focus({ preventScroll: true });
+  }
+
   document.querySelectorAll("[data-signature-form]").forEach((form) => {
     const canvas = form.querySelector("[data-signature-pad]");
     const fileInput = form.querySelector('input[type="file"][name="image"]');

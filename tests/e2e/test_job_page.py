@@ -2,14 +2,18 @@
 
 Each test taps, types and reads what the page says, then reads the record back."""
 
-import pytest
+from datetime import timedelta
 
-from assets.models import Asset
+import pytest
+from django.utils import timezone
+
+from assets.models import Asset, Meter
 from fieldops.accounts.models import Role
+from tests.assets.factories import make_reading
 from tests.e2e.conftest import PHONE
 from tests.factories import PASSWORD, MembershipFactory
 from tests.workorders.factories import assign, make_work_order, move
-from workorders.models import Request, Status, TimeEntry, TimeKind, WorkOrder
+from workorders.models import Request, Status, TimeEntry, TimeKind, WorkOrder, WorkOrderReading
 from workorders.services import ChecklistItemSpec
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -174,3 +178,37 @@ def test_a_technician_reports_another_problem_from_the_job_page(sign_in, live_se
         technician.pk,
         "new",
     )
+
+
+def test_meter_readings_are_taken_on_the_job_with_a_warning_for_an_unusual_value(
+    sign_in, live_server, organization
+):
+    asset = Asset.objects.create(organization=organization, code="P-101", name="Feed pump")
+    hours = Meter.objects.create(
+        organization=organization, asset=asset, name="Run hours", kind="cumulative", unit="h"
+    )
+    work_order, technician, _ = _job(
+        organization, status=Status.IN_PROGRESS, asset_id=asset.public_id
+    )
+    make_reading(technician, hours, 1200, timezone.now() - timedelta(days=7))
+    page = _open(sign_in, live_server, technician, work_order)
+
+    readings = page.locator("#readings")
+    assert "Run hours (h, last 1200" in readings.inner_text()
+    page.fill("#readings input[name=value]", "12500")
+    readings.locator("button:has-text('Save')").click()
+    page.wait_for_selector("#readings .error")
+    assert "12500 h is far from the last reading, 1200 h" in readings.inner_text()
+    assert page.locator("#readings input[name=value]").input_value() == "12500"
+    assert hours.readings.count() == 1
+
+    page.check("text=Yes, 12500 h is what the meter shows")
+    readings.locator("button:has-text('Save')").click()
+    page.wait_for_selector("text=Recorded 12500 h on Run hours")
+    assert page.url.endswith(f"/work-orders/{work_order.reference}/#readings")
+    assert "12500 h · Run hours" in page.locator("#readings .rows").inner_text()
+    taken = WorkOrderReading.objects.get(work_order=work_order).reading
+    assert (taken.meter_id, taken.value) == (hours.pk, 12500)
+
+    page.goto(f"{live_server.url}/work-orders/{work_order.reference}/report/")
+    assert "12500 h" in page.locator("#report-readings").inner_text()

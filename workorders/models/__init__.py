@@ -11,6 +11,7 @@ from workorders.models.children import (
     Signature,
     TimeEntry,
     TimeKind,
+    WorkOrderReading,
 )
 from workorders.models.requests import Request, RequestStatus
 from workorders.models.work_order import (
@@ -57,6 +58,7 @@ __all__ = [
     "WorkOrderAssignment",
     "WorkOrderHistory",
     "WorkOrderIdentity",
+    "WorkOrderReading",
     "WorkOrderSequence",
     "WorkType",
 ]

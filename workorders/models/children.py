@@ -199,3 +199,21 @@ class Signature(ChildRecord):
 
     def __str__(self) -> str:
         return f"{self.signer_name} @ {self.occurred_at:%Y-%m-%d %H:%M}"
+
+
+class WorkOrderReading(OrganizationScopedModel):
+    """A meter reading taken on this job. The reading itself lives with its meter (assets, the
+    one place readings are checked and stored); this row says which job it was taken on."""
+
+    work_order = models.ForeignKey(
+        WorkOrder, on_delete=models.CASCADE, related_name="meter_readings"
+    )
+    reading = models.OneToOneField(
+        "assets.MeterReading", on_delete=models.CASCADE, related_name="taken_on"
+    )
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"{self.reading} on {self.work_order_id}"

@@ -12,6 +12,7 @@ from workorders.services.children import (
 from workorders.services.completion import completion_problems
 from workorders.services.creation import ChecklistItemSpec, WorkOrderSpec, work_order_create
 from workorders.services.followups import follow_up_create
+from workorders.services.readings import work_order_reading_record
 from workorders.services.reports import report_is_intact, report_sha256, signature_add
 from workorders.services.requests import (
     request_approve,
@@ -56,6 +57,7 @@ __all__ = [
     "time_entry_stop",
     "work_order_assign",
     "work_order_create",
+    "work_order_reading_record",
     "work_order_transition",
     "work_order_update",
 ]

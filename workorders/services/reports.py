@@ -53,7 +53,7 @@ def report_content(work_order: WorkOrder) -> dict[str, Any]:
                 "text": latest.text if latest else "",
             }
         )
-    return {
+    content = {
         "number": work_order.reference,
         "title": work_order.title,
         "description": work_order.description,
@@ -90,6 +90,15 @@ def report_content(work_order: WorkOrder) -> dict[str, Any]:
             {"name": a.original_name, "sha256": a.sha256} for a in work_order.attachments.all()
         ],
     }
+    readings = [
+        {"meter": t.reading.meter.name, "value": t.reading.value, "unit": t.reading.meter.unit}
+        | {"taken_at": _iso(t.reading.taken_at)}
+        for t in work_order.meter_readings.select_related("reading__meter").order_by("id")
+    ]
+    # Only when there are any: reports signed before readings went with the job keep their hash.
+    if readings:
+        content["readings"] = readings
+    return content
 
 
 def report_sha256(work_order: WorkOrder) -> str:

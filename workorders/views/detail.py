@@ -22,7 +22,7 @@ from fieldops.errors import DomainError, ValidationFailed, VersionConflict
 from fieldops.uploads import check_upload
 from workorders import services
 from workorders.models import ChangeSource, Part, Status, TimeKind, WorkOrder
-from workorders.selectors import work_order_get_for_member
+from workorders.selectors import job_meter_readings, job_meters, work_order_get_for_member
 from workorders.serializers import checklist_out
 from workorders.services.completion import FAILURE_ANALYSIS_TYPES
 from workorders.services.sla import sla_state
@@ -104,6 +104,8 @@ def detail_context(request: HttpRequest, work_order: WorkOrder, *, reload: bool 
         "is_manager": membership.role in (Role.DISPATCHER, Role.SUPERVISOR, Role.ADMIN),
         "can_assign": membership.role in (Role.DISPATCHER, Role.ADMIN)
         and work_order.status in ("new", "assigned", "dispatched", "on_hold"),
+        "meters": job_meters(work_order),
+        "job_readings": job_meter_readings(work_order),
         "errors": {},
         "form": {},
         "now": timezone.now(),

@@ -11,7 +11,7 @@ from django.shortcuts import render
 
 from fieldops.errors import NotFound
 from workorders.models import WorkOrder
-from workorders.selectors import work_order_get_for_member
+from workorders.selectors import job_meter_readings, work_order_get_for_member
 from workorders.services.reports import report_sha256
 
 
@@ -37,6 +37,7 @@ def _report_rows(work_order: WorkOrder) -> dict:
         "time_totals": sorted(minutes.items()),
         "total_minutes": sum(minutes.values()),
         "parts": list(work_order.parts_used.select_related("part")),
+        "readings": job_meter_readings(work_order),
         "checklist": checklist,
         "notes": list(work_order.notes.select_related("author__user")),
         "photos": [a for a in attachments if a.kind == "photo"],

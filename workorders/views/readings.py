@@ -1,0 +1,63 @@
+"""Meter readings from the job page: the job's asset's meters, read and saved with the job."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+from pydantic import ValidationError
+
+from fieldops.errors import DomainError, ValidationFailed
+from workorders import services
+from workorders.schemas import JobReadingIn
+from workorders.selectors import work_order_get_for_member
+from workorders.views.detail import _client_id, _membership, detail_context
+
+
+def _parse(request: HttpRequest) -> JobReadingIn:
+    try:
+        return JobReadingIn.model_validate(
+            {
+                "id": _client_id(request),
+                "meter_id": request.POST.get("meter", ""),
+                "value": request.POST.get("value", ""),
+                "note": request.POST.get("note", ""),
+                "confirm_unusual": request.POST.get("confirm_unusual") == "yes",
+            }
+        )
+    except ValidationError as exc:
+        fields = {str(e["loc"][0]): "Choose a meter of this job." for e in exc.errors()}
+        raise ValidationFailed(details={"fields": fields}) from None
+
+
+@login_required
+@require_POST
+def reading_add(request: HttpRequest, number: str) -> HttpResponse:
+    membership = _membership(request)
+    work_order = work_order_get_for_member(membership, number)
+    try:
+        payload = _parse(request)
+        reading, _ = services.work_order_reading_record(
+            membership=membership,
+            work_order=work_order,
+            meter_id=payload.meter_id,
+            value=payload.value,
+            note=payload.note,
+            client_id=payload.id,
+            unusual_confirmed=payload.confirm_unusual,
+        )
+    except DomainError as exc:
+        fields = exc.details.get("fields") or {}
+        context = detail_context(request, work_order)
+        context.update(
+            error_message=exc.message,
+            form=request.POST,
+            reading_meter=request.POST.get("meter", ""),
+            reading_error=" ".join(str(v) for v in fields.values()) or exc.message,
+            reading_unusual=bool(exc.details.get("unusual")),
+        )
+        return render(request, "workorders/detail.html", context, status=exc.status)
+    meter = reading.meter
+    messages.success(request, f"Recorded {reading.value:g} {meter.unit} on {meter.name}.")
+    url = redirect("workorders:detail", number=work_order.reference).url
+    return redirect(f"{url}#readings")
