@@ -105,8 +105,13 @@ def test_passer_by_report_is_stored_and_followed_on_the_status_page(pump):
     assert status["Cache-Control"] == "no-store"
 
 
-def test_status_page_of_an_unknown_token_is_404(db):
-    assert Client().get("/r/status/not-a-real-token/").status_code == 404
+@pytest.mark.parametrize("path", ["/r/status/not-a-real-token/", "/r/thanks/not-a-real-token/"])
+def test_a_passer_by_with_a_wrong_link_is_not_sent_to_a_start_page(db, path):
+    response = Client().get(path)
+    assert response.status_code == 404
+    page = response.content.decode()
+    assert "start page" not in page
+    assert "Check the link" in page
 
 
 def test_sixth_report_from_one_address_is_refused_with_429_and_stores_nothing(pump, settings):
