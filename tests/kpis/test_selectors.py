@@ -301,11 +301,11 @@ def test_the_dashboard_runs_a_fixed_number_of_queries(
     organization, dispatcher, django_assert_num_queries
 ):
     scope = scope_for(organization, date(2026, 3, 1), date(2026, 3, 31))
-    with django_assert_num_queries(10):
+    with django_assert_num_queries(11):
         dashboard(scope, now=utc(2026, 3, 31))
     for n in range(12):
         wo(dispatcher, status="completed" if n % 2 else "new", created_at=utc(2026, 3, 1 + n),
            completed_at=utc(2026, 3, 2 + n), started_at=utc(2026, 3, 1 + n),
            work_type="corrective")  # fmt: skip
-    with django_assert_num_queries(10):
+    with django_assert_num_queries(11):
         dashboard(scope, now=utc(2026, 3, 31))

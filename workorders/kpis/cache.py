@@ -30,7 +30,6 @@ from typing import Any, Generic, TypeVar
 from django.core.cache import cache
 from django.utils import timezone
 
-from assets.models import Location
 from fieldops.generations import Generation
 from fieldops.single_flight import acquire, release, wait_for_cached
 from workorders.kpis import overview, selectors
@@ -145,17 +144,16 @@ def dashboard_shared(scope: selectors.Scope) -> Shared[selectors.Dashboard]:
     return Shared(board, found.as_of, found.version, found.stale)
 
 
-def asset_health_shared(
-    *, organization_id: int, time_zone: str, site: Location | None, page: int
-) -> Shared[overview.AssetPage]:
-    """One page of the asset health list, shared by the organisation's readers. A page past the
-    last is the last, under the last page's key: asking for page 10,000 computes nothing new."""
+def asset_health_shared(scope: selectors.Scope, *, page: int) -> Shared[overview.AssetPage]:
+    """One page of the asset health list over the scope's period and site, shared by the
+    organisation's readers. A page past the last is the last, under the last page's key: asking
+    for page 10,000 computes nothing new."""
+    organization_id = scope.organization_id
     if page > 1:
-        page = min(page, overview.asset_pages(organization_id=organization_id, site=site))
+        page = min(page, overview.asset_pages(organization_id=organization_id, site=scope.site))
+    site = scope.site.pk if scope.site else "-"
     return shared(
         organization_id=organization_id,
-        key=f"asset-health:{time_zone}:{site.pk if site else '-'}:{page}",
-        compute=lambda now: overview.asset_health_page(
-            organization_id=organization_id, time_zone=time_zone, now=now, site=site, page=page
-        ),
+        key=f"asset-health:{scope.time_zone}:{scope.start}:{scope.end}:{site}:{page}",
+        compute=lambda now: overview.asset_health_page(scope=scope, now=now, page=page),
     )

@@ -2,7 +2,6 @@
 
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
 from django.core.paginator import Paginator
 from django.db.models import Count, OuterRef, Q, QuerySet, Subquery, Sum
@@ -65,12 +64,12 @@ def asset_ranking(*, organization_id: int, now: datetime, site: Location | None)
     return [(asset_id, open_work, overdue) for asset_id, _, open_work, overdue in ranked]
 
 
-def asset_health(
-    *, organization_id: int, time_zone: str, now: datetime, ranked: list[Ranked]
-) -> list[AssetHealth]:
+def asset_health(*, scope: Scope, now: datetime, ranked: list[Ranked]) -> list[AssetHealth]:
     """The rows of `ranked` (a slice of `asset_ranking`) with their assets and last completed
-    preventive work, failures and MTBF over the last 365 days, and condition rules near their
+    preventive work, failures and MTBF in the scope's period (the dashboard's selector, so the
+    same asset and period give the same figure everywhere), and condition rules near their
     limits. Three queries."""
+    organization_id = scope.organization_id
     ids = [row[0] for row in ranked]
     last_pm = WorkOrder.objects.filter(
         organization_id=organization_id,
@@ -84,9 +83,7 @@ def asset_health(
         .annotate(last_pm=Subquery(last_pm.values("completed_at")[:1]))
         .in_bulk(ids)
     )
-    today = now.astimezone(ZoneInfo(time_zone)).date()
-    year = Scope(organization_id, time_zone, today - timedelta(days=364), today)
-    reliability = {r.asset_id: r for r in asset_reliability(year, now=now, asset_ids=ids)}
+    reliability = {r.asset_id: r for r in asset_reliability(scope, now=now, asset_ids=ids)}
     near = rules_near_limit(organization_id, asset_ids=ids)
     rows = []
     for asset_id, open_work, overdue in ranked:
@@ -131,18 +128,11 @@ def asset_pages(*, organization_id: int, site: Location | None) -> int:
     return max(1, -(-_assets_of(organization_id, site).count() // ASSETS_PER_PAGE))
 
 
-def asset_health_page(
-    *, organization_id: int, time_zone: str, now: datetime, site: Location | None, page: int
-) -> AssetPage:
+def asset_health_page(*, scope: Scope, now: datetime, page: int) -> AssetPage:
     """One page of the asset health list (past the last: the last). Five queries."""
-    ranked = asset_ranking(organization_id=organization_id, now=now, site=site)
+    ranked = asset_ranking(organization_id=scope.organization_id, now=now, site=scope.site)
     found = Paginator(ranked, ASSETS_PER_PAGE).get_page(page)
-    rows = asset_health(
-        organization_id=organization_id,
-        time_zone=time_zone,
-        now=now,
-        ranked=list(found.object_list),
-    )
+    rows = asset_health(scope=scope, now=now, ranked=list(found.object_list))
     paginator = found.paginator
     return AssetPage(
         rows, found.number, paginator.num_pages, paginator.count, found.start_index(),

@@ -7,6 +7,7 @@ Aggregation happens in the database; the number of queries does not depend on th
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.db.models import (
@@ -20,6 +21,7 @@ from django.db.models import (
     OuterRef,
     Q,
     QuerySet,
+    Subquery,
     Sum,
     Value,
 )
@@ -27,7 +29,7 @@ from django.db.models.functions import Greatest, Least, TruncDate
 from django.db.models.lookups import LessThan
 from django.utils import timezone
 
-from assets.models import AssetStatus, AssetStatusChange, Location
+from assets.models import Asset, AssetStatus, AssetStatusChange, Location
 from workorders.dispatch.models import Crew, Shift
 from workorders.maintenance.selectors import pm_compliance
 from workorders.models import (
@@ -76,8 +78,10 @@ DEFINITIONS = {
     "mttr_downtime": "MTTR (downtime per failure): total asset downtime from 'down' status "
     "changes that began in the period (until back to operating, or the period end) ÷ number of "
     "those failures.",
-    "mtbf": "MTBF: asset operating time in the period ÷ failures ('down' status changes) in the "
-    "period, from the asset status history, over the assets whose status changed in the period.",
+    "mtbf": "MTBF: operating time in the period ÷ failures ('down' status changes) that began "
+    "in the period, from the asset status history; an asset's time counts from its "
+    "registration. All assets: the operating time and failures of every asset in scope added "
+    "up. Per asset (the reliability table, Asset health): the same over that one asset.",
     "first_time_fix": "Corrective and emergency work with an asset completed in the period, with "
     "no follow-up and no other corrective or emergency work opened on the same asset within "
     "{days} days after completion ÷ all such completed work.",
@@ -334,39 +338,61 @@ class AssetReliability:
 
     @property
     def mtbf_hours(self) -> float | None:
-        return None if not self.failures else _hours(self.operating / self.failures)
+        return mtbf_hours(self.operating, self.failures)
 
     @property
     def mttr_hours(self) -> float | None:
         return None if not self.failures else _hours(self.downtime / self.failures)
 
 
+def mtbf_hours(operating: timedelta, failures: int) -> float | None:
+    """MTBF, the one formula every page and the API use: operating time ÷ failures."""
+    return None if not failures else _hours(operating / failures)
+
+
+def _changes_in_window(scope: Scope, until: datetime) -> QuerySet[AssetStatusChange]:
+    changes = AssetStatusChange.objects.filter(organization_id=scope.organization_id)
+    if scope.site is not None:
+        changes = changes.filter(asset__location__path__startswith=scope.site.path)
+    return changes.filter(changed_at__gte=scope.since, changed_at__lt=until)
+
+
+def _state_before(since: datetime, asset: Any) -> Subquery:
+    """The asset's status just before `since` (None: not registered yet)."""
+    earlier = AssetStatusChange.objects.filter(asset=asset, changed_at__lt=since)
+    return Subquery(earlier.order_by("-changed_at", "-id").values("to_status")[:1])
+
+
 def asset_reliability(
     scope: Scope, *, now: datetime, asset_ids: list[int] | None = None
 ) -> list[AssetReliability]:
     """Per asset with a status change in the period (of `asset_ids` only, when given):
-    failures, downtime of those failures and operating time in the period. One query; the
-    state at the period start is the first change's `from_status` (operating when unknown)."""
+    failures, downtime of those failures and operating time in the period. One query.
+
+    An asset's time counts from its registration (its first status record, from no status):
+    before it the asset did not exist, so it was not operating."""
     since, until = scope.since, min(scope.until, now)
-    changes = AssetStatusChange.objects.filter(
-        organization_id=scope.organization_id, changed_at__gte=since, changed_at__lt=until
-    )
-    if scope.site is not None:
-        changes = changes.filter(asset__location__path__startswith=scope.site.path)
+    changes = _changes_in_window(scope, until)
     if asset_ids is not None:
         changes = changes.filter(asset_id__in=asset_ids)
-    rows = changes.order_by("asset_id", "changed_at", "id").values_list(
-        "asset_id", "asset__code", "asset__name", "from_status", "to_status", "changed_at"
-    )
+    rows = (
+        changes.annotate(before=_state_before(since, OuterRef("asset_id")))
+        .order_by("asset_id", "changed_at", "id")
+        .values_list(
+            "asset_id", "asset__code", "asset__name", "from_status", "to_status", "changed_at",
+            "before",
+        )
+    )  # fmt: skip
     by_asset: dict[int, list] = defaultdict(list)
     for row in rows:
         by_asset[row[0]].append(row)
     result = []
     for asset_id, history in by_asset.items():
-        state = history[0][3] or AssetStatus.OPERATING
-        item = AssetReliability(asset_id, history[0][1], history[0][2])
+        first = history[0]
+        state = first[6] or first[3] or None  # before the first change: not registered
+        item = AssetReliability(asset_id, first[1], first[2])
         cursor = since
-        for _, _, _, _, to_status, at in history:
+        for _, _, _, _, to_status, at, _ in history:
             _accrue(item, state, at - cursor)
             if to_status == AssetStatus.DOWN and state != AssetStatus.DOWN:
                 item.failures += 1
@@ -376,7 +402,23 @@ def asset_reliability(
     return sorted(result, key=lambda r: (-r.failures, r.code))
 
 
-def _accrue(item: AssetReliability, state: str, span: timedelta) -> None:
+def assets_operating_throughout(scope: Scope, *, now: datetime) -> int:
+    """How many assets in scope were operating for the whole period without a status change:
+    their operating time counts in the organisation's MTBF too. One query."""
+    since, until = scope.since, min(scope.until, now)
+    assets = Asset.objects.filter(organization_id=scope.organization_id)
+    if scope.site is not None:
+        assets = assets.filter(location__path__startswith=scope.site.path)
+    changed = _changes_in_window(scope, until).filter(asset_id=OuterRef("pk"))
+    return (
+        assets.annotate(before=_state_before(since, OuterRef("pk")))
+        .filter(before=AssetStatus.OPERATING)
+        .exclude(Exists(changed))
+        .count()
+    )
+
+
+def _accrue(item: AssetReliability, state: str | None, span: timedelta) -> None:
     if span <= timedelta(0):
         return
     if state == AssetStatus.OPERATING:
@@ -444,7 +486,7 @@ def at_risk_fraction(organization_id: int) -> float:
 
 
 def dashboard(scope: Scope, *, now: datetime | None = None) -> Dashboard:
-    """Every figure and table of the dashboard. A fixed number of queries (10)."""
+    """Every figure and table of the dashboard. A fixed number of queries (11)."""
     now = now or timezone.now()
     board = Dashboard(scope=scope, now=now)
     site = f"&location={scope.site.public_id}" if scope.site else ""
@@ -525,7 +567,9 @@ def dashboard(scope: Scope, *, now: datetime | None = None) -> Dashboard:
     )
     failures = sum(r.failures for r in reliability)
     downtime = sum((r.downtime for r in reliability), timedelta(0))
-    operating = sum((r.operating for r in reliability), timedelta(0))
+    steady = assets_operating_throughout(scope, now=now)
+    window = max(min(scope.until, now) - scope.since, timedelta(0))
+    operating = sum((r.operating for r in reliability), window * steady)
     add(
         "mttr_downtime",
         "MTTR (downtime)",
@@ -536,8 +580,8 @@ def dashboard(scope: Scope, *, now: datetime | None = None) -> Dashboard:
     )
     add(
         "mtbf",
-        "MTBF",
-        _hours(operating / failures) if failures else None,
+        "MTBF (all assets)",
+        mtbf_hours(operating, failures),
         "h",
         _hours(operating),
         failures,

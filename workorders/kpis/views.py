@@ -17,7 +17,6 @@ from django.views.decorators.http import require_GET
 from django.views.decorators.vary import vary_on_headers
 
 from assets.models import Location
-from fieldops.accounts.models import Organization
 from workorders.dispatch.models import Crew
 from workorders.kpis import cache as kpis_cache
 from workorders.kpis import charts, overview, selectors
@@ -138,6 +137,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     org = request.membership.organization_id
     context = {
         "scope": found.value.scope,
+        "period_query": _period_query(request),
         "board_html": mark_safe(board_html),  # noqa: S308 - our own template's output
         "sites": Location.objects.filter(organization_id=org, depth__lte=1).order_by("path")[:300],
         "teams": Crew.objects.filter(organization_id=org).order_by("name")[:100],
@@ -172,34 +172,45 @@ def _csv(name: str, columns: list[str], rows: list[list]) -> HttpResponse:
 @reader_view
 def assets_view(request: HttpRequest) -> HttpResponse:
     membership = request.membership
-    organization = membership.organization
-    scope = scope_for(membership, site=request.GET.get("site") or None)
-    if request.GET.get("format") == "csv":
-        return _assets_csv(organization, scope.site)
-    found = kpis_cache.asset_health_shared(
-        organization_id=organization.pk,
-        time_zone=organization.time_zone,
-        site=scope.site,
-        page=_page_number(request.GET.get("page")),
+    params = request.GET
+    scope = scope_for(
+        membership,
+        start=params.get("start") or None,
+        end=params.get("end") or None,
+        site=params.get("site") or None,
     )
+    if params.get("format") == "csv":
+        return _assets_csv(scope)
+    found = kpis_cache.asset_health_shared(scope, page=_page_number(params.get("page")))
+    query = _period_query(request)
     context = {
         "page": found.value,
         "as_of": found.as_of,
         "local_as_of": found.as_of.astimezone(scope.tz).strftime("%H:%M"),
         "scope": scope,
+        "query": query,
     }
     table_html = kpis_cache.rendered(
         found,
-        variant=scope.site.public_id.hex if scope.site else "",
+        variant=query,
         render=lambda: render_to_string("kpis/assets.html#table", context),
     )
-    sites = Location.objects.filter(organization_id=organization.pk, depth__lte=1)
+    sites = Location.objects.filter(organization_id=membership.organization_id, depth__lte=1)
     context |= {
         "table_html": mark_safe(table_html),  # noqa: S308 - our own template's output
         "sites": sites.order_by("path")[:300],
         "section": "assets",
+        "period_query": query,
     }
     return render(request, "kpis/assets.html", context)
+
+
+def _period_query(request: HttpRequest) -> str:
+    """The filters the dashboard and Asset health share, for links between them."""
+    params = request.GET
+    return urlencode(
+        [(name, params[name]) for name in ("start", "end", "site") if params.get(name)]
+    )
 
 
 def _page_number(value: str | None) -> int:
@@ -209,24 +220,19 @@ def _page_number(value: str | None) -> int:
         return 1
 
 
-def _assets_csv(organization: Organization, site: Location | None) -> HttpResponse:
+def _assets_csv(scope: selectors.Scope) -> HttpResponse:
     """Every asset, a thousand at a time (bounded IN lists); rare, so not shared."""
     now = timezone.now()
-    ranked = overview.asset_ranking(organization_id=organization.pk, now=now, site=site)
+    ranked = overview.asset_ranking(organization_id=scope.organization_id, now=now, site=scope.site)
     rows = [
         row
         for at in range(0, len(ranked), 1000)
-        for row in overview.asset_health(
-            organization_id=organization.pk,
-            time_zone=organization.time_zone,
-            now=now,
-            ranked=ranked[at : at + 1000],
-        )
+        for row in overview.asset_health(scope=scope, now=now, ranked=ranked[at : at + 1000])
     ]
     return _csv(
-        "asset-health",
+        f"asset-health-{scope.start.isoformat()}-{scope.end.isoformat()}",
         ["Asset", "Name", "Location", "Status", "Open work", "Overdue", "Last PM",
-         "Failures (365 d)", "MTBF h", "Condition rules near limit"],
+         "Failures", "MTBF h", "Condition rules near limit"],
         [
             [r.asset.code, r.asset.name, r.asset.location.name if r.asset.location else "",
              r.asset.get_status_display(), r.open_work, r.overdue,
