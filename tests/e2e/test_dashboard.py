@@ -47,6 +47,10 @@ def test_supervisor_sees_the_dashboard_and_drills_down(sign_in):
     assert page.locator("svg.chart").count() == 3
     SCREENSHOT.parent.mkdir(exist_ok=True)
     page.screenshot(path=str(SCREENSHOT), full_page=True)
+    backlog = page.locator("#kpi-backlog .kpi-value a").inner_text().strip()
     page.locator("#kpi-backlog .kpi-value a").click()
     page.wait_for_load_state()
-    assert "/work-orders/?status=open" in page.url
+    assert "/dashboard/work/?figure=backlog" in page.url
+    # The list holds the figure's work orders: its count is the figure.
+    assert page.locator("#drill-count strong").inner_text() == backlog
+    assert page.locator(".kpi-drill tbody th[scope=row]").count() == min(int(backlog), 50)

@@ -2,6 +2,7 @@
 
 import csv
 import io
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -93,7 +94,7 @@ def test_dashboard_page_shows_figures_charts_tables_and_drill_downs(
         response = client.get("/dashboard/?start=2026-03-01&end=2026-03-10")
     assert response.status_code == 200
     html = response.content.decode()
-    assert 'href="/work-orders/?status=open&amp;overdue=1"' in html
+    assert 'href="/dashboard/work/?figure=overdue&amp;start=2026-03-01&amp;end=2026-03-10"' in html
     assert '<details class="kpi-def"><summary>Definition</summary>' in html
     assert html.count("<svg") == 3
     assert html.count('class="kpi-table"') >= 3
@@ -146,8 +147,10 @@ def test_drill_down_by_site_lists_only_that_sites_work(supervisor, admin_member,
     WorkOrder.objects.filter(pk=outside.pk).update(location=elsewhere)
     client = as_member(supervisor)
     html = client.get(f"/dashboard/?site={site.public_id}").content.decode()
-    link = f"/work-orders/?status=open&amp;location={site.public_id}"
-    assert link in html
-    listing = client.get(link.replace("&amp;", "&")).content.decode()
+    link = re.search(r'href="(/dashboard/work/\?figure=backlog&amp;[^"]+)"', html)[1].replace(
+        "&amp;", "&"
+    )
+    assert f"site={site.public_id}" in link
+    listing = client.get(link).content.decode()
     assert "Inside the site" in listing
     assert "Somewhere else" not in listing

@@ -128,8 +128,8 @@ def test_the_live_refresh_swaps_nothing_while_the_figures_did_not_move(
     assert version not in html
     assert "load delay" not in html
     assert (
-        '<a href="/work-orders/?status=open" title="Open the work orders behind this figure">2'
-        in html
+        '<a href="/dashboard/work/?figure=backlog&amp;start=2026-03-01&amp;end=2026-03-10" '
+        'title="The work orders behind this figure">2' in html
     )
 
 

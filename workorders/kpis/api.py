@@ -1,12 +1,14 @@
 """KPIs in the JSON API: GET /kpis, every dashboard figure with its definition, and its tables."""
 
 from django.http import HttpRequest
+from django.utils import timezone
 from ninja import Router
 
 from workorders.kpis import selectors
 from workorders.kpis.cache import dashboard_shared
+from workorders.kpis.drilldowns import DrillList, drill_list
 from workorders.kpis.params import scope_for
-from workorders.kpis.schemas import KpisOut
+from workorders.kpis.schemas import DrillOut, KpisOut
 
 router = Router(tags=["kpis"])
 
@@ -45,3 +47,57 @@ def kpis(
     other change within 30 s."""
     scope = scope_for(request.auth, start=start, end=end, site=site, team=team, ftf_days=ftf_days)
     return kpis_out(dashboard_shared(scope).value)
+
+
+def drill_out(found: DrillList) -> dict:
+    return {
+        "figure": found.key,
+        "title": found.drill.title,
+        "definition": found.definition,
+        "generated_at": found.now,
+        "count": found.count,
+        "counted": found.counted,
+        "counted_label": found.drill.mark_label,
+        "estimated_hours": found.estimated_hours,
+        "items": [
+            {
+                "number": w.reference,
+                "title": w.title,
+                "status": w.status,
+                "priority": w.priority,
+                "work_type": w.work_type,
+                "created_at": w.created_at,
+                "due_at": w.due_at,
+                "completed_at": w.completed_at,
+                "scheduled_end": w.scheduled_end,
+                "estimated_minutes": w.estimated_minutes,
+                "counted": w.counted,
+            }
+            for w in found.items
+        ],
+        "next_cursor": found.next_cursor,
+    }
+
+
+@router.get(
+    "/kpis/work-orders",
+    response=DrillOut,
+    summary="The work orders behind one dashboard figure",
+)
+def kpi_work_orders(
+    request: HttpRequest,
+    figure: str | None = None,
+    start: str | None = None,
+    end: str | None = None,
+    site: str | None = None,
+    team: str | None = None,
+    cursor: str | None = None,
+    limit: int = 50,
+) -> dict:
+    """Exactly the work orders `figure` counts, over the same scope as `GET /kpis` (each
+    figure's `drill` is this path with its filters), newest first, cursor paged. Figures with a
+    list: backlog, overdue, at_risk, crew_weeks, sla_compliance, planned_reactive, mttr_labour,
+    schedule_compliance. Computed at request time, not shared."""
+    scope = scope_for(request.auth, start=start, end=end, site=site, team=team)
+    found = drill_list(scope, figure or "", now=timezone.now(), cursor=cursor, limit=limit)
+    return drill_out(found)

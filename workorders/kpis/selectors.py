@@ -6,14 +6,12 @@ Aggregation happens in the database; the number of queries does not depend on th
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from django.db.models import (
     Avg,
     Count,
-    DateTimeField,
     DurationField,
     Exists,
     ExpressionWrapper,
@@ -23,14 +21,15 @@ from django.db.models import (
     QuerySet,
     Subquery,
     Sum,
-    Value,
 )
 from django.db.models.functions import Greatest, Least, TruncDate
-from django.db.models.lookups import LessThan
 from django.utils import timezone
 
-from assets.models import Asset, AssetStatus, AssetStatusChange, Location
-from workorders.dispatch.models import Crew, Shift
+from assets.models import Asset, AssetStatus, AssetStatusChange
+from workorders.dispatch.models import Shift
+from workorders.kpis import sets
+from workorders.kpis.scope import DEFAULT_FTF_DAYS, Scope, work_orders_in_scope
+from workorders.kpis.sets import PLANNED_TYPES, REACTIVE_TYPES
 from workorders.maintenance.selectors import pm_compliance
 from workorders.models import (
     OPEN_STATUSES,
@@ -39,13 +38,11 @@ from workorders.models import (
     Status,
     TimeEntry,
     WorkOrder,
-    WorkOrderAssignment,
-    WorkType,
 )
 from workorders.models.children import TimeKind
 
-PLANNED_TYPES = (WorkType.PREVENTIVE, WorkType.PREDICTIVE, WorkType.INSPECTION)
-REACTIVE_TYPES = (WorkType.CORRECTIVE, WorkType.EMERGENCY)
+__all__ = ["DEFAULT_FTF_DAYS", "Scope", "work_orders_in_scope"]  # re-exported for callers
+
 READY_STATUSES = (Status.NEW, Status.ASSIGNED, Status.DISPATCHED)
 AGE_BUCKETS = (
     ("age_0", 0, 1, "< 1 day"),
@@ -53,8 +50,6 @@ AGE_BUCKETS = (
     ("age_7", 7, 30, "7-30 days"),
     ("age_30", 30, None, "30+ days"),
 )
-DEFAULT_FTF_DAYS = 30
-
 DEFINITIONS = {
     "backlog": "Open work now (new, assigned, dispatched, en route, in progress, on hold), "
     "by status and priority; age = now - created.",
@@ -98,33 +93,6 @@ DEFINITIONS = {
     "dispatched; work without an estimate counts 0 hours.",
     "created_completed": "Work orders created and completed per local day of the period.",
 }
-
-
-@dataclass(frozen=True)
-class Scope:
-    organization_id: int
-    time_zone: str
-    start: date
-    end: date  # inclusive
-    site: Location | None = None
-    team: Crew | None = None
-    ftf_days: int = DEFAULT_FTF_DAYS
-
-    @property
-    def tz(self) -> ZoneInfo:
-        return ZoneInfo(self.time_zone)
-
-    @property
-    def since(self) -> datetime:
-        return datetime.combine(self.start, time.min, tzinfo=self.tz)
-
-    @property
-    def until(self) -> datetime:
-        return datetime.combine(self.end + timedelta(days=1), time.min, tzinfo=self.tz)
-
-    @property
-    def days(self) -> list[date]:
-        return [self.start + timedelta(days=n) for n in range((self.end - self.start).days + 1)]
 
 
 @dataclass
@@ -171,24 +139,6 @@ def _duration(expression) -> ExpressionWrapper:
     return ExpressionWrapper(expression, output_field=DurationField())
 
 
-def work_orders_in_scope(scope: Scope) -> QuerySet[WorkOrder]:
-    queryset = WorkOrder.objects.filter(organization_id=scope.organization_id)
-    if scope.site is not None:
-        queryset = queryset.filter(
-            Q(location__path__startswith=scope.site.path)
-            | Q(asset__location__path__startswith=scope.site.path)
-        )
-    if scope.team is not None:
-        queryset = queryset.filter(
-            Exists(
-                WorkOrderAssignment.objects.filter(
-                    work_order=OuterRef("pk"), membership__technician_profile__crew=scope.team
-                )
-            )
-        )
-    return queryset
-
-
 # --- open work: backlog, age, overdue, at risk, crew-weeks -------------------------------------
 
 
@@ -198,14 +148,10 @@ def open_work(
     """The open backlog now: (status, priority) -> count, and the counts and estimate sums of
     all open work. One query: every figure is a count or a sum, so it is grouped by status and
     priority and the groups are added up here (two scans of the open work cost twice)."""
-    span = _duration(F("due_at") - F("created_at"))
-    # At risk from the moment only `at_risk_fraction` of the created→due span is left.
-    time_left = _duration(F("due_at") - Value(now, output_field=DateTimeField()))
-    at_risk = Q(due_at__gte=now) & LessThan(time_left, _duration(span * at_risk_fraction))
     aggregates = {
         "total": Count("id"),
-        "overdue": Count("id", filter=Q(due_at__lt=now)),
-        "at_risk": Count("id", filter=at_risk),
+        "overdue": Count("id", filter=sets.overdue(now)),
+        "at_risk": Count("id", filter=sets.at_risk(now, at_risk_fraction)),
         "minutes": Sum("estimated_minutes"),
         "ready_minutes": Sum("estimated_minutes", filter=Q(status__in=READY_STATUSES)),
         "unestimated": Count("id", filter=Q(estimated_minutes__isnull=True)),
@@ -217,7 +163,7 @@ def open_work(
         aggregates[key] = Count("id", filter=condition)
     groups = (
         work_orders_in_scope(scope)
-        .filter(status__in=OPEN_STATUSES)
+        .filter(sets.open_work())
         .values("status", "priority")
         .annotate(**aggregates)
     )
@@ -238,18 +184,17 @@ def open_work(
 def period_work(scope: Scope) -> dict:
     """SLA, response/on-site/resolution, MTTR, planned vs reactive, schedule compliance. One
     query over work created, completed or scheduled to end in the period."""
-    since, until = scope.since, scope.until
-    done = Q(completed_at__gte=since, completed_at__lt=until)
-    created = Q(created_at__gte=since, created_at__lt=until)
-    scheduled = Q(scheduled_end__gte=since, scheduled_end__lt=until) & ~Q(status=Status.CANCELLED)
-    repair = done & Q(work_type__in=REACTIVE_TYPES, started_at__isnull=False)
+    done = sets.completed_in(scope)
+    created = sets.created_in(scope)
+    scheduled = sets.scheduled_in(scope)
+    repair = sets.repairs(scope)
     return (
         work_orders_in_scope(scope)
         .filter(done | created | scheduled)
         .aggregate(
             completed=Count("id", filter=done),
-            with_due=Count("id", filter=done & Q(due_at__isnull=False)),
-            met=Count("id", filter=done & Q(completed_at__lte=F("due_at"))),
+            with_due=Count("id", filter=sets.sla_counted(scope)),
+            met=Count("id", filter=sets.sla_counted(scope) & sets.SLA_MET),
             responded=Count("id", filter=done & Q(responded_at__isnull=False)),
             response_with_due=Count(
                 "id", filter=done & Q(responded_at__isnull=False, response_due_at__isnull=False)
@@ -270,10 +215,10 @@ def period_work(scope: Scope) -> dict:
             resolution_mean=Avg(_duration(F("completed_at") - F("created_at")), filter=done),
             repairs=Count("id", filter=repair),
             mttr=Avg(_duration(F("completed_at") - F("started_at")), filter=repair),
-            planned=Count("id", filter=created & Q(work_type__in=PLANNED_TYPES)),
-            reactive=Count("id", filter=created & Q(work_type__in=REACTIVE_TYPES)),
+            planned=Count("id", filter=sets.planned_or_reactive(scope) & sets.PLANNED),
+            reactive=Count("id", filter=sets.planned_or_reactive(scope) & ~sets.PLANNED),
             scheduled=Count("id", filter=scheduled),
-            on_schedule=Count("id", filter=scheduled & Q(completed_at__lte=F("scheduled_end"))),
+            on_schedule=Count("id", filter=scheduled & sets.ON_SCHEDULE),
         )
     )
 
@@ -489,7 +434,6 @@ def dashboard(scope: Scope, *, now: datetime | None = None) -> Dashboard:
     """Every figure and table of the dashboard. A fixed number of queries (11)."""
     now = now or timezone.now()
     board = Dashboard(scope=scope, now=now)
-    site = f"&location={scope.site.public_id}" if scope.site else ""
     fraction = at_risk_fraction(scope.organization_id)
     grid, opened = open_work(scope, now=now, at_risk_fraction=fraction)
     work = period_work(scope)
@@ -505,14 +449,17 @@ def dashboard(scope: Scope, *, now: datetime | None = None) -> Dashboard:
         today=now.astimezone(scope.tz).date(),
     )
 
-    def add(key: str, label: str, value, unit: str = "", num=None, den=None, drill: str = ""):
+    filters = scope.filters()
+
+    def add(key: str, label: str, value, unit: str = "", num=None, den=None):
+        drill = f"/api/v1/kpis/work-orders?figure={key}&{filters}" if key in sets.DRILLS else ""
         board.figures[key] = Figure(
             key, label, value, unit, num, den, DEFINITIONS[key].format(days=scope.ftf_days), drill
         )
 
-    add("backlog", "Open backlog", opened["total"], "", drill=f"status=open{site}")
-    add("overdue", "Overdue", opened["overdue"], "", drill=f"status=open&overdue=1{site}")
-    add("at_risk", "At risk", opened["at_risk"], "", drill=f"status=open{site}")
+    add("backlog", "Open backlog", opened["total"])
+    add("overdue", "Overdue", opened["overdue"])
+    add("at_risk", "At risk", opened["at_risk"])
     add(
         "sla_compliance",
         "SLA compliance",
@@ -520,7 +467,6 @@ def dashboard(scope: Scope, *, now: datetime | None = None) -> Dashboard:
         "%",
         work["met"],
         work["with_due"],
-        f"status=completed,closed{site}",
     )
     add(
         "response_time",
@@ -554,7 +500,6 @@ def dashboard(scope: Scope, *, now: datetime | None = None) -> Dashboard:
         "",
         work["planned"],
         work["reactive"],
-        f"work_type=preventive,predictive,inspection{site}",
     )
     add(
         "mttr_labour",
@@ -563,7 +508,6 @@ def dashboard(scope: Scope, *, now: datetime | None = None) -> Dashboard:
         "h",
         None,
         work["repairs"],
-        f"work_type=corrective,emergency&status=completed,closed{site}",
     )
     failures = sum(r.failures for r in reliability)
     downtime = sum((r.downtime for r in reliability), timedelta(0))
@@ -620,7 +564,6 @@ def dashboard(scope: Scope, *, now: datetime | None = None) -> Dashboard:
         "wk",
         round(open_hours, 1),
         round(crew_weekly, 1),
-        f"status=open{site}",
     )
     board.figures["crew_weeks"].extra = {
         "ready_crew_weeks": _ratio(ready_hours, crew_weekly, scale=1),

@@ -20,6 +20,7 @@ from assets.models import Location
 from workorders.dispatch.models import Crew
 from workorders.kpis import cache as kpis_cache
 from workorders.kpis import charts, overview, selectors
+from workorders.kpis.drilldowns import drill_list
 from workorders.kpis.params import require_dashboard_reader, scope_for
 
 FILTERS = ("start", "end", "site", "team")
@@ -268,3 +269,33 @@ def workforce_view(request: HttpRequest) -> HttpResponse:
     if request.htmx:
         return render(request, "kpis/workforce.html#people", context)
     return render(request, "kpis/workforce.html", context)
+
+
+@require_GET
+@reader_view
+def work_view(request: HttpRequest) -> HttpResponse:
+    """The work orders behind one figure: exactly the ones it counts."""
+    params = request.GET
+    scope = scope_for(
+        request.membership,
+        start=params.get("start") or None,
+        end=params.get("end") or None,
+        site=params.get("site") or None,
+        team=params.get("team") or None,
+    )
+    found = drill_list(
+        scope,
+        params.get("figure") or "",
+        now=timezone.now(),
+        cursor=params.get("cursor") or None,
+    )
+    context = {
+        "found": found,
+        "scope": scope,
+        "query": f"figure={found.key}&{scope.filters()}",
+        "filters": scope.filters(),
+        "local_now": found.now.astimezone(scope.tz).strftime("%H:%M"),
+        "section": "kpis",
+        "period_query": _period_query(request),
+    }
+    return render(request, "kpis/work.html", context)
