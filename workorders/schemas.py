@@ -63,6 +63,7 @@ class WorkOrderPatch(Schema):
     scheduled_end: datetime | None = None
     estimated_minutes: int | None = None
     required_skill: str | None = None
+    due_at: datetime | None = Field(None, description="Resolution due by")
 
 
 class WorkOrderOut(Schema):

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from workorders.views import detail, files, fragments, office, raise_work, readings, reports
+from workorders.views import detail, edit, files, fragments, office, raise_work, readings, reports
 from workorders.views import requests as request_views
 
 app_name = "workorders"
@@ -12,6 +12,7 @@ urlpatterns = [
     path("work-orders/<str:number>/", detail.work_order_detail, name="detail"),
     path("work-orders/<str:number>/transition/", detail.transition, name="transition"),
     path("work-orders/<str:number>/assign/", detail.assign, name="assign"),
+    path("work-orders/<str:number>/edit/", edit.work_order_edit, name="edit"),
     path("work-orders/<str:number>/notes/", detail.note_add, name="note"),
     path("work-orders/<str:number>/time/start/", detail.time_start, name="time-start"),
     path("work-orders/<str:number>/time/stop/", detail.time_stop, name="time-stop"),

@@ -13,6 +13,7 @@ from tests.assets.factories import make_reading
 from tests.e2e.conftest import PHONE
 from tests.factories import PASSWORD, MembershipFactory
 from tests.workorders.factories import assign, make_work_order, move
+from workorders import services
 from workorders.models import Request, Status, TimeEntry, TimeKind, WorkOrder, WorkOrderReading
 from workorders.services import ChecklistItemSpec
 
@@ -27,7 +28,8 @@ def _job(organization, *, status: str = Status.ASSIGNED, checks: int = 0, **fiel
         checklist=[ChecklistItemSpec(f"Check number {n}") for n in range(1, checks + 1)],
         **fields,
     )
-    assign(work_order, technician, dispatcher)
+    if status != Status.NEW:
+        assign(work_order, technician, dispatcher)
     if status == Status.IN_PROGRESS:
         move(work_order, technician, Status.IN_PROGRESS)
     return work_order, technician, dispatcher
@@ -212,3 +214,75 @@ def test_meter_readings_are_taken_on_the_job_with_a_warning_for_an_unusual_value
 
     page.goto(f"{live_server.url}/work-orders/{work_order.reference}/report/")
     assert "12500 h" in page.locator("#report-readings").inner_text()
+
+
+DESK = {"viewport": {"width": 1280, "height": 900}}
+
+
+def test_a_dispatcher_edits_the_details_on_the_page_with_errors_next_to_the_fields(
+    sign_in, live_server, organization
+):
+    work_order, _, dispatcher = _job(organization, status=Status.NEW)
+    page = _open(sign_in, live_server, dispatcher, work_order, **DESK)
+
+    # the office's tools come first: assignment, then the details
+    top = page.evaluate(
+        "['assign', 'edit', 'time'].map((id) => document.getElementById(id).offsetTop)"
+    )
+    assert top == sorted(top)
+    page.click("summary:has-text('Edit details')")
+    page.fill("#ed-title", "Pump leaking badly at the seal")
+    page.select_option("#ed-priority", "p1")
+    page.fill("#ed-estimate", "an hour")
+    page.fill("#ed-due", "2031-05-04T16:30")
+    page.click("button:has-text('Save details')")
+
+    assert page.locator("#e-ed-estimate").inner_text() == "A whole number of minutes."
+    assert page.locator("#ed-title").input_value() == "Pump leaking badly at the seal"
+    assert page.locator("#ed-priority").input_value() == "p1"
+    assert WorkOrder.objects.get(pk=work_order.pk).title == "Pump leaking at the seal"
+
+    page.fill("#ed-estimate", "90")
+    page.click("button:has-text('Save details')")
+    page.wait_for_selector("text=Details saved.")
+    assert page.locator("h1").inner_text() == "Pump leaking badly at the seal"
+    saved = WorkOrder.objects.get(pk=work_order.pk)
+    assert (saved.title, saved.priority, saved.estimated_minutes, saved.version) == (
+        "Pump leaking badly at the seal",
+        "p1",
+        90,
+        work_order.version + 1,
+    )
+    assert saved.due_at.isoformat() == "2031-05-04T16:30:00+00:00"
+    assert saved.history.filter(kind="updated").count() == 1
+
+
+def test_a_stale_edit_shows_the_conflict_and_keeps_what_was_typed(
+    sign_in, live_server, organization
+):
+    work_order, _, dispatcher = _job(organization, status=Status.NEW)
+    page = _open(sign_in, live_server, dispatcher, work_order, **DESK)
+    page.click("summary:has-text('Edit details')")
+    page.fill("#ed-description", "Bring the 40 mm seal kit.")
+
+    # meanwhile a colleague changes the title
+    colleague = MembershipFactory(organization=organization, role=Role.DISPATCHER)
+    services.work_order_update(
+        membership=colleague,
+        work_order=work_order,
+        expected_version=work_order.version,
+        changes={"title": "Seal leak, pump 3"},
+    )
+    page.click("button:has-text('Save details')")
+
+    conflict = page.locator("#edit-conflict")
+    assert "Someone else saved this work order" in conflict.inner_text()
+    assert "They changed: Title." in conflict.inner_text()
+    assert page.locator("#ed-description").input_value() == "Bring the 40 mm seal kit."
+    assert page.locator("#ed-title").input_value() == "Seal leak, pump 3"
+    assert WorkOrder.objects.get(pk=work_order.pk).description == ""
+
+    page.click("button:has-text('Save details')")
+    page.wait_for_selector("text=Details saved.")
+    saved = WorkOrder.objects.get(pk=work_order.pk)
+    assert (saved.title, saved.description) == ("Seal leak, pump 3", "Bring the 40 mm seal kit.")

@@ -30,6 +30,7 @@ EDITABLE = {
     "scheduled_end",
     "estimated_minutes",
     "required_skill",
+    "due_at",
 }
 
 
@@ -50,6 +51,10 @@ def _clean(organization_id: int, changes: dict[str, Any]) -> dict[str, Any]:
             errors[name] = f"One of: {', '.join(Priority.values)}."
         elif name == "work_type" and value not in WorkType.values:
             errors[name] = f"One of: {', '.join(WorkType.values)}."
+        elif name == "required_skill":
+            value = (value or "").strip()
+            if len(value) > 60:
+                errors[name] = "At most 60 characters."
         elif name == "estimated_minutes" and value is not None and not 0 < value <= 43200:
             errors[name] = "Between 1 minute and 30 days."
         elif name in ("asset_id", "location_id"):

@@ -26,6 +26,7 @@ from workorders.selectors import job_meter_readings, job_meters, work_order_get_
 from workorders.serializers import checklist_out
 from workorders.services.completion import FAILURE_ANALYSIS_TYPES
 from workorders.services.sla import sla_state
+from workorders.views.edit_form import edit_context
 
 ACTION_LABELS = {
     "dispatch": "Dispatch",
@@ -67,7 +68,9 @@ def detail_context(request: HttpRequest, work_order: WorkOrder, *, reload: bool 
         (t for t in time_entries if t.technician_id == membership.pk and t.ended_at is None), None
     )
     assignments = work_order.assignments.all()  # prefetched with the work order
+    is_manager = membership.role in (Role.DISPATCHER, Role.SUPERVISOR, Role.ADMIN)
     return {
+        **(edit_context(work_order) if is_manager else {}),
         "wo": work_order,
         "sla": sla_state(work_order, now=timezone.now()),
         "actions": [a for a in actions if a["action"] not in ("complete", "cancel")],
@@ -101,7 +104,7 @@ def detail_context(request: HttpRequest, work_order: WorkOrder, *, reload: bool 
         .select_related("user")
         .order_by("user__first_name", "user__username"),
         "assigned_ids": {a.membership_id for a in assignments},
-        "is_manager": membership.role in (Role.DISPATCHER, Role.SUPERVISOR, Role.ADMIN),
+        "is_manager": is_manager,
         "can_assign": membership.role in (Role.DISPATCHER, Role.ADMIN)
         and work_order.status in ("new", "assigned", "dispatched", "on_hold"),
         "meters": job_meters(work_order),
