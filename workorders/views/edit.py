@@ -6,7 +6,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from fieldops.errors import DomainError, VersionConflict
+from fieldops.errors import DomainError, ValidationFailed, VersionConflict
 from workorders import services
 from workorders.models import ChangeSource
 from workorders.selectors import work_order_get_for_member
@@ -42,8 +42,9 @@ def work_order_edit(request: HttpRequest, number: str) -> HttpResponse:
     except DomainError as exc:
         context = detail_context(request, work_order)
         was = {name: request.POST.get(f"was_{name}", "") for name in FIELDS}
+        said = exc.message if exc.message != ValidationFailed.default_message else ""
         context.update(
-            error_message=exc.message,
+            error_message=said or "The details were not saved yet: check the marked fields.",
             edit_open=True,
             edit_form=was | typed_values(request.POST),
             edit_was=was,
