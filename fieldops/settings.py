@@ -87,6 +87,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "fieldops.accounts.context_processors.membership",
+                "workorders.context_processors.office_counts",
             ],
         },
     },

@@ -15,6 +15,7 @@ from workorders.models import (
     OPEN_STATUSES,
     Priority,
     Request,
+    RequestStatus,
     Status,
     WorkOrder,
     WorkOrderAssignment,
@@ -407,3 +408,8 @@ def job_meters(work_order: WorkOrder) -> list[Meter]:
     if work_order.asset_id is None:
         return []
     return list(Meter.objects.filter(asset_id=work_order.asset_id).order_by("name"))
+
+
+def requests_waiting_count(organization_id: int) -> int:
+    """Requests nobody has approved or rejected yet: the count on the board and in the nav."""
+    return Request.objects.filter(organization_id=organization_id, status=RequestStatus.NEW).count()

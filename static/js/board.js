@@ -52,6 +52,19 @@
 
   // The live part is one rendering shared by every dispatcher; what changed since *this* page
   // last looked comes in a header, and is highlighted here.
+  // The nav's count of new requests moves with the board's own.
+  function showRequestCount() {
+    const current = live();
+    if (!current || current.dataset.newRequests === undefined) return;
+    const count = parseInt(current.dataset.newRequests, 10) || 0;
+    document.querySelectorAll("[data-new-requests]").forEach((badge) => {
+      badge.hidden = count === 0;
+      const number = badge.querySelector("[data-count]");
+      if (number) number.textContent = String(count);
+    });
+  }
+  document.body.addEventListener("htmx:afterSwap", showRequestCount);
+
   document.body.addEventListener("htmx:afterSwap", (event) => {
     const xhr = event.detail && event.detail.xhr;
     const changed = xhr && xhr.getResponseHeader("X-Board-Changed");
@@ -145,6 +158,16 @@
   htmx.on(panel, "htmx:afterSwap", () => {
     const first = panel.querySelector("[autofocus], input[name=technician]:checked, input[name=technician]");
     if (first) first.focus();
+  });
+
+  // Tap (or click) a job to plan it: the touch path, where there is no dragging. The panel
+  // offers the technicians best first and the time; Assign confirms.
+  board.addEventListener("click", (event) => {
+    const card = event.target.closest("#board-live [data-ref]");
+    if (!card || !card.querySelector(".plan-link") || event.target.closest("a, button, input, label")) return;
+    document.querySelectorAll(".card.is-selected").forEach((el) => el.classList.remove("is-selected"));
+    card.classList.add("is-selected");
+    openPlan(card.dataset.ref);
   });
 
   // Drag and drop: a lane assigns to that technician (keeping the time), an hour slot also

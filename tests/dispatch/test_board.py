@@ -12,7 +12,7 @@ from tests.factories import MembershipFactory
 from tests.workorders.factories import assign, make_work_order
 from workorders.dispatch import board_cache
 from workorders.dispatch.models import AssignmentOverride, DeviceState
-from workorders.dispatch.services import device_state_record, technician_status_set
+from workorders.dispatch.services import device_state_record, technician_position_report
 from workorders.models import Status, WorkOrder
 
 pytestmark = pytest.mark.django_db
@@ -323,8 +323,9 @@ def test_dispatchers_share_one_rendering_of_the_live_board(
     first = as_member(dispatcher).get("/board/", headers=LIVE)
     colleague = MembershipFactory(organization=organization, role=Role.DISPATCHER)
     colleague_client = as_member(colleague)
-    # The session, the membership and three freshness checks: no queue, lanes or map.
-    with django_assert_max_num_queries(6):
+    # The session, the membership and four freshness checks (work orders, technicians, phones,
+    # requests): no queue, lanes or map.
+    with django_assert_max_num_queries(7):
         second = colleague_client.get("/board/", headers=LIVE)
     assert second.content == first.content
     assert second["X-Board-As-Of"] == first["X-Board-As-Of"]
@@ -373,10 +374,12 @@ def test_the_shared_board_shows_every_change_once_its_hold_passes(
     assert wo.reference not in live_queue(fresh)
     assert "X-Board-Refresh-After" not in fresh
 
-    # A technician's own status publishes no work-order event; the board still sees it.
-    technician_status_set(membership=crew[1], technician=crew[1], status="off")
+    # A technician's phone reporting a position publishes no work-order event; the board still
+    # sees it.
+    assert "map-tech live" not in client.get("/board/", headers=LIVE).content.decode()
+    technician_position_report(membership=crew[1], latitude=52.52, longitude=13.41, consent=True)
     board_clock.after_the_hold()
-    assert "status-off" in client.get("/board/", headers=LIVE).content.decode()
+    assert "map-tech live" in client.get("/board/", headers=LIVE).content.decode()
 
     # A change written without any event (an ERP sync writing a row straight) still counts.
     WorkOrder.objects.filter(pk=wo.pk).update(
@@ -590,3 +593,43 @@ def test_a_stale_version_is_refused_with_the_latest_version_in_the_form(
     assert f'name="version" value="{stale + 1}"' in html
     assert 'value="kept"' in html
     assert "board:refresh" in refused["HX-Trigger"]
+
+
+# --- lanes as timelines -------------------------------------------------------------------------
+
+
+def _lane_html(html: str, name: str) -> str:
+    start = html.index(f'data-name="{name}"')
+    end = html.find("<article", start)
+    return html[start : end if end != -1 else html.index('id="map-h"')]
+
+
+def test_lanes_place_jobs_at_their_hours_and_say_what_the_technician_is_doing(
+    as_member, dispatcher, crew, frozen
+):
+    midday = make_work_order(
+        dispatcher,
+        title="Midday",
+        scheduled_start=datetime(2026, 5, 6, 12, 0, tzinfo=BERLIN),
+        scheduled_end=datetime(2026, 5, 6, 14, 0, tzinfo=BERLIN),
+    )
+    morning = make_work_order(
+        dispatcher, title="Morning", scheduled_start=datetime(2026, 5, 6, 8, 0, tzinfo=BERLIN)
+    )
+    unplanned = make_work_order(dispatcher, title="Whenever")
+    for wo in (midday, morning, unplanned):
+        assign(wo, crew[0], dispatcher)
+
+    html = as_member(dispatcher).get("/board/").content.decode()
+
+    ann = _lane_html(html, "Ann Tech")
+    card = ann[ann.index(f'id="card-{midday.reference}"') :]
+    assert 'style="grid-column: 25 / 33; grid-row: 2"' in card[: card.index(">")]
+    assert "12:00\u201314:00" in card  # the organisation's hours, not the server's
+    card = ann[ann.index(f'id="card-{morning.reference}"') :]
+    assert 'style="grid-column: 9 / 13; grid-row: 2"' in card[: card.index(">")]
+    others = ann[ann.index('class="lane-others"') :]
+    assert unplanned.reference in others
+    assert 'data-hour="12" style="grid-column: 25 / span 4"' in ann
+    assert "Busy · 3 jobs" in ann
+    assert "Available" in _lane_html(html, "Bob Tech")

@@ -25,7 +25,22 @@ from workorders.dispatch.selectors import (
     technicians_for,
     work_order_points,
 )
-from workorders.models import OPEN_STATUSES, UNDER_WAY_STATUSES, Priority, Status, WorkOrder
+from workorders.dispatch.timeline import (
+    FIRST_HOUR,
+    LAST_HOUR,
+    hour_column,
+    lane_layout,
+    technician_status,
+)
+from workorders.models import (
+    OPEN_STATUSES,
+    UNDER_WAY_STATUSES,
+    Priority,
+    Request,
+    Status,
+    WorkOrder,
+)
+from workorders.selectors import requests_waiting_count
 from workorders.services.sla import sla_state
 
 QUEUE_LIMIT = 200
@@ -33,7 +48,6 @@ LANE_LIMIT = 600
 # Technicians' lanes a page shows: a hundred lanes is more than a dispatcher can read at once
 # (and was most of the board's rendering time); filters or the lane pages reach the rest.
 LANES_PER_PAGE = 25
-FIRST_HOUR, LAST_HOUR = 6, 20
 # A write stamps updated_at before it commits; look this far back so a change committed just
 # after a render is never mistaken for "already seen".
 SINCE_SLACK = timedelta(seconds=30)
@@ -142,7 +156,14 @@ def board_for(
         wo.sla = sla_state(wo, now=now)
         wo.carried_over = bool(wo.scheduled_start and wo.scheduled_start < day_start)
         wo.active = wo.status in UNDER_WAY_STATUSES
-    lanes = _lanes(technicians, lane_work, assignees_of([wo.pk for wo in lane_work]), now=now)
+    lanes = _lanes(
+        technicians,
+        lane_work,
+        assignees_of([wo.pk for wo in lane_work]),
+        day=day,
+        now=now,
+        zone=zone,
+    )
     return {
         "day": day,
         "today": timezone.localtime(now, zone).date(),
@@ -161,10 +182,15 @@ def board_for(
             "next": filters.query(day, lanes=page + 1) if page < pages else None,
         },
         "hours": [
-            {"hour": h, "start": datetime.combine(day, time(h), tzinfo=zone)}
+            {
+                "hour": h,
+                "start": datetime.combine(day, time(h), tzinfo=zone),
+                "column": hour_column(h),
+            }
             for h in range(FIRST_HOUR, LAST_HOUR)
         ],
         "map": _map(sites, queue, lane_work, technicians, now=now),
+        "new_requests": requests_waiting_count(organization_id),
         "as_of": now,
     }
 
@@ -174,7 +200,9 @@ def _lanes(
     lane_work: list[WorkOrder],
     assignees: dict[int, list[int]],
     *,
-    now,
+    day: date,
+    now: datetime,
+    zone,
 ) -> list[dict]:
     by_member: dict[int, list[WorkOrder]] = {t.pk: [] for t in technicians}
     for wo in lane_work:
@@ -185,17 +213,19 @@ def _lanes(
     for technician in technicians:
         profile = profile_of(technician)
         jobs = by_member[technician.pk]
+        status = technician_status(profile, jobs, day=day, now=now, zone=zone)
         lanes.append(
             {
                 "technician": technician,
                 "name": display_name(technician),
                 "profile": profile,
-                "status": profile.status if profile else "available",
-                "status_label": profile.get_status_display() if profile else "Available",
+                "status": status.code,
+                "status_label": status.label,
                 "crew": profile.crew if profile else None,
                 "skills": list(profile.skills.all()) if profile else [],
                 "device": device_summary(technician, now=now),
                 "jobs": jobs,
+                **lane_layout(jobs, day=day, zone=zone),
                 "open_count": sum(1 for wo in jobs if wo.status != Status.COMPLETED),
                 "planned_minutes": sum(
                     wo.estimated_minutes or 60 for wo in jobs if wo.status != Status.COMPLETED
@@ -295,8 +325,9 @@ def _plan(group: dict, where: dict, queue: list) -> dict:
 
 
 def board_changed_since(organization_id: int, since: datetime) -> list[str]:
-    """References of work orders changed since ``since`` (and "*" when people or devices did):
-    empty means the board a client rendered then is still current. Three indexed queries."""
+    """References of work orders changed since ``since`` (and "*" when people, devices or
+    requests did): empty means the board a client rendered then is still current. Four indexed
+    queries."""
     after = since - SINCE_SLACK
     changed = [
         f"WO-{number:06d}"
@@ -305,7 +336,8 @@ def board_changed_since(organization_id: int, since: datetime) -> list[str]:
         ).values_list("number", flat=True)[:200]
     ]
     if (
-        TechnicianProfile.objects.filter(
+        Request.objects.filter(organization_id=organization_id, updated_at__gt=after).exists()
+        or TechnicianProfile.objects.filter(
             organization_id=organization_id, updated_at__gt=after
         ).exists()
         or DeviceState.objects.filter(

@@ -5,10 +5,10 @@ Forty dispatchers refreshing one organisation's board used to render it forty ti
 heaviest page: every queue card, every lane, the map). A rendering is stored per *view* (the
 organisation, filters, day and whether the viewer plans) together with the *stamp* it was made
 at: the organisation's board generation (bumped after every committed change a board shows), the
-newest ``updated_at`` of work orders, technicians and phones (for a change written without an
-event, such as an ERP sync), and the minute (SLA badges and "synced 3 min ago" move with the
-clock). The fragment holds nothing personal: no CSRF token, no user; what changed for one viewer
-travels in a header.
+newest ``updated_at`` of work orders, technicians, phones and requests (for a change written
+without an event, such as an ERP sync), and the minute (SLA badges and "synced 3 min ago" move
+with the clock). The fragment holds nothing personal: no CSRF token, no user; what changed for
+one viewer travels in a header.
 
 When work changes several times a second, every request would find the stamp moved and render
 again. So a stale rendering younger than a few times its own rendering cost is served as it is,
@@ -39,7 +39,7 @@ from django.utils.safestring import SafeString, mark_safe
 from fieldops.generations import Generation
 from fieldops.single_flight import acquire, release, wait_for_cached
 from workorders.dispatch.models import DeviceState, TechnicianProfile
-from workorders.models import WorkOrder
+from workorders.models import Request, WorkOrder
 
 logger = logging.getLogger("fieldops.dispatch")
 TTL_SECONDS = 120
@@ -59,7 +59,7 @@ COLD_WAIT_SECONDS = 10.0
 def _stamp(organization_id: int) -> str:
     newest = [
         model.objects.filter(organization_id=organization_id).aggregate(at=Max("updated_at"))["at"]
-        for model in (WorkOrder, TechnicianProfile, DeviceState)
+        for model in (WorkOrder, TechnicianProfile, DeviceState, Request)
     ]
     parts = (
         BOARD_GENERATION.current(organization_id),
@@ -193,9 +193,11 @@ def _render(key: str, stamp: str, render: Callable[[], tuple[str, datetime]]) ->
 _cards = _Lru(size=20_000)
 
 
-def card_html(wo: WorkOrder, *, can_plan: bool) -> SafeString:
+def card_html(wo: WorkOrder, *, can_plan: bool, place: object = None) -> SafeString:
+    """The card of ``wo``; with ``place`` (a timeline.Place), positioned on a lane's hours."""
     key = (
         wo.pk,
+        place,
         wo.updated_at,
         wo.version,
         wo.sla,
@@ -208,7 +210,9 @@ def card_html(wo: WorkOrder, *, can_plan: bool) -> SafeString:
     html = _cards.get(key)
     if html is None:
         html = mark_safe(  # noqa: S308 - our own template's output
-            get_template("dispatch/board.html#card").render({"wo": wo, "can_plan": can_plan})
+            get_template("dispatch/board.html#card").render(
+                {"wo": wo, "can_plan": can_plan, "place": place}
+            )
         )
         _cards.put(key, html)
     return html

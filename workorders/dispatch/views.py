@@ -49,6 +49,12 @@ def board(request: HttpRequest) -> HttpResponse:
     if request.membership is None:
         return redirect("no-organization")
     membership = _viewer(request)
+    # Cards, hours and times read in the organisation's zone, whoever looks.
+    with timezone.override(org_zone(membership)):
+        return _board(request, membership)
+
+
+def _board(request: HttpRequest, membership: Membership) -> HttpResponse:
     since = parse_datetime(request.GET.get("since", "") or "")
     changed: list[str] = []
     if since is not None and timezone.is_aware(since):
@@ -68,7 +74,10 @@ def board(request: HttpRequest) -> HttpResponse:
         for wo in context["queue"]:
             wo.card = card_html(wo, can_plan=can_plan)
         for lane in context["lanes"]:
-            for wo in lane["jobs"]:
+            # One job can sit in several lanes, on another row in each.
+            for item in lane["placed"]:
+                item["card"] = card_html(item["wo"], can_plan=can_plan, place=item["place"])
+            for wo in lane["others"]:
                 wo.card = card_html(wo, can_plan=can_plan)
         html = render_to_string("dispatch/board.html#live", context, request)
         return mark_safe(html), context["as_of"]  # noqa: S308 - our own template's output
@@ -119,6 +128,11 @@ def plan(request: HttpRequest) -> HttpResponse:
     membership = _viewer(request)
     if membership.role not in PLANNERS:
         raise PermissionDenied("Only dispatchers plan work.")
+    with timezone.override(org_zone(membership)):
+        return _plan(request, membership)
+
+
+def _plan(request: HttpRequest, membership: Membership) -> HttpResponse:
     data = request.POST if request.method == "POST" else request.GET
     work_order = work_order_get_for_member(membership, data.get("wo", ""))
     zone = org_zone(membership)
