@@ -90,9 +90,11 @@ def work_order_completed_enqueue(*, organization_id: int, work_order_id: int) ->
     time_zone = work_order.organization.time_zone
     wo_refs = _refs("work_orders", WORK_ORDER, [work_order.pk], organization_id)
     entries = list(
-        TimeEntry.objects.filter(work_order=work_order, kind__in=LABOUR_KINDS)
-        .exclude(minutes=None)
-        .order_by("started_at", "pk")
+        # A clock that ran under a minute (started and stopped with the job's own moves) is no
+        # labour to book: an ERP would get a timesheet line of 0.00 hours.
+        TimeEntry.objects.filter(
+            work_order=work_order, kind__in=LABOUR_KINDS, minutes__gt=0
+        ).order_by("started_at", "pk")
     )
     usages = list(PartUsage.objects.filter(work_order=work_order).order_by("occurred_at", "pk"))
     employees = _refs(
