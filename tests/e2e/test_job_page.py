@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import pytest
 from django.utils import timezone
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from assets.models import Asset, Meter
 from fieldops.accounts.models import Role
@@ -42,11 +43,18 @@ def _open(sign_in, live_server, member, work_order, **context):
 
 
 def _in_view(page, selector: str) -> bool:
-    return page.evaluate(
-        """(sel) => { const box = document.querySelector(sel).getBoundingClientRect();
-                      return box.top >= 0 && box.top < window.innerHeight; }""",
-        selector,
-    )
+    """Whether the browser brings ``selector`` into view within 5 s: it scrolls to the URL's
+    fragment once the page has laid out, which under load comes after the text a test waits for."""
+    try:
+        page.wait_for_function(
+            """(sel) => { const box = document.querySelector(sel).getBoundingClientRect();
+                          return box.top >= 0 && box.top < window.innerHeight; }""",
+            arg=selector,
+            timeout=5000,
+        )
+    except PlaywrightTimeoutError:
+        return False
+    return True
 
 
 def test_a_checklist_answer_returns_to_its_item_and_shows_the_chosen_answer(
