@@ -82,16 +82,20 @@ def reader_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse
     return wrapper
 
 
-def _board(request: HttpRequest) -> kpis_cache.Shared[selectors.Dashboard]:
+def _scope(request: HttpRequest):
+    """The dashboard's period, site and team, as its query string gives them."""
     params = request.GET
-    scope = scope_for(
+    return scope_for(
         request.membership,
         start=params.get("start") or None,
         end=params.get("end") or None,
         site=params.get("site") or None,
         team=params.get("team") or None,
     )
-    return kpis_cache.dashboard_shared(scope)
+
+
+def _board(request: HttpRequest) -> kpis_cache.Shared[selectors.Dashboard]:
+    return kpis_cache.dashboard_shared(_scope(request))
 
 
 def _board_html(found: kpis_cache.Shared[selectors.Dashboard], query: str) -> str:
@@ -276,13 +280,7 @@ def workforce_view(request: HttpRequest) -> HttpResponse:
 def work_view(request: HttpRequest) -> HttpResponse:
     """The work orders behind one figure: exactly the ones it counts."""
     params = request.GET
-    scope = scope_for(
-        request.membership,
-        start=params.get("start") or None,
-        end=params.get("end") or None,
-        site=params.get("site") or None,
-        team=params.get("team") or None,
-    )
+    scope = _scope(request)
     found = drill_list(
         scope,
         params.get("figure") or "",
