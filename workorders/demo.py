@@ -6,6 +6,7 @@ from django.utils import timezone
 
 from assets.models import Asset
 from workorders import services
+from workorders.lifecycle import Status, route
 from workorders.models import Part, WorkOrder
 
 PARTS = [
@@ -75,14 +76,8 @@ def seed(context) -> None:
             technician_ids=[technician.public_id],
             expected_version=None,
         )
-        path = {
-            "dispatched": ["dispatched"],
-            "en_route": ["en_route"],
-            "in_progress": ["in_progress"],
-            "on_hold": ["in_progress", "on_hold"],
-        }
-        for step in path.get(state, []):
-            actor = dispatcher if step == "dispatched" else technician
+        for step in route(work_order.status, state):
+            actor = dispatcher if step == Status.DISPATCHED else technician
             work_order = services.work_order_transition(
                 membership=actor,
                 work_order=work_order,

@@ -119,6 +119,9 @@ class TransitionIn(Schema):
 class AssignIn(Schema):
     technician_ids: list[UUID] = Field(max_length=20)
     version: int
+    # A skill or shift rule broken (OVERRIDE_REQUIRED) is let through with a reason.
+    override: bool = False
+    override_reason: str = Field("", max_length=500)
 
 
 class HistoryOut(Schema):

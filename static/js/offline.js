@@ -8,15 +8,14 @@
   const body = document.body;
   const banner = document.getElementById("connection-status");
   const article = document.querySelector("[data-work-order]");
-  const NEXT = {
-    assigned: [["en_route", "On my way"], ["in_progress", "Start work"]],
-    dispatched: [["en_route", "On my way"], ["in_progress", "Start work"]],
-    en_route: [["in_progress", "Start work"]],
-    in_progress: [["on_hold", "Pause"]],
-    on_hold: [["in_progress", "Resume"]],
-  };
-  const LABEL = { assigned: "Assigned", dispatched: "Dispatched", en_route: "En route",
-                  in_progress: "In progress", on_hold: "On hold", completed: "Completed" };
+  // The lifecycle comes from the server (the job page embeds it): for each status, the
+  // [target, label, action] moves this person may make there, and the statuses' names.
+  function fromPage(id) {
+    const node = document.getElementById(id);
+    try { return node ? JSON.parse(node.textContent) : {}; } catch (e) { return {}; }
+  }
+  const NEXT = fromPage("wo-moves");
+  const LABEL = fromPage("wo-status-labels");
 
   try {
     const csrf = JSON.parse(body.getAttribute("hx-headers") || "{}")["X-CSRFToken"];
@@ -69,20 +68,23 @@
       badge.className = `badge st-${status}`;
       badge.textContent = `${LABEL[status] || status} (waiting to sync)`;
     }
+    const completable = (NEXT[status] || []).some(([, , action]) => action === "complete");
     const bar = document.querySelector(".action-bar");
     if (bar) {
       bar.replaceChildren();
-      (NEXT[status] || []).forEach(([to, label]) => {
+      const moves = NEXT[status] || [];
+      moves.filter(([, , action]) => action !== "complete" && action !== "cancel").forEach(([to, label, action]) => {
         const form = el("form", { method: "post", action: `${location.pathname}transition/`,
                                   "data-offline": "transition" });
         form.append(el("input", { type: "hidden", name: "to", value: to }));
-        form.append(el("button", { type: "submit", class: "big" + (to === "in_progress" ? " primary" : "") }, label));
+        const primary = action === "start" || action === "resume";
+        form.append(el("button", { type: "submit", class: "big" + (primary ? " primary" : "") }, label));
         bar.appendChild(form);
       });
-      if (status === "in_progress") bar.append(el("a", { class: "button primary big", href: "#complete" }, "Complete…"));
+      if (completable) bar.append(el("a", { class: "button primary big", href: "#complete" }, "Complete…"));
     }
     const complete = document.getElementById("complete");
-    if (complete) complete.hidden = status !== "in_progress";
+    if (complete) complete.hidden = !completable;
   }
 
   function show(entry) {

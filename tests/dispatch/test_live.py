@@ -12,7 +12,7 @@ from fieldops.accounts.models import Role
 from fieldops.asgi import application
 from tests.factories import MembershipFactory
 from tests.workorders.factories import assign, make_work_order, move
-from workorders.dispatch.services import dispatch_assign
+from workorders.services import work_order_assign
 
 pytestmark = [pytest.mark.django_db(transaction=True)]
 ORIGIN = (b"origin", b"http://testserver")
@@ -71,7 +71,7 @@ async def test_an_assignment_on_the_board_reaches_dispatch_supervisors_and_the_a
     work_order = await sync_to_async(make_work_order)(people["dispatcher"], title="Leak")
     sockets = await open_all(people)
 
-    await sync_to_async(dispatch_assign)(
+    await sync_to_async(work_order_assign)(
         membership=people["dispatcher"],
         work_order=work_order,
         technician_ids=[people["assignee"].public_id],
@@ -116,7 +116,7 @@ async def test_reassigning_tells_the_technician_who_lost_the_job(people):
     work_order = await sync_to_async(assign)(work_order, people["colleague"], people["dispatcher"])
     sockets = await open_all(people)
 
-    await sync_to_async(dispatch_assign)(
+    await sync_to_async(work_order_assign)(
         membership=people["dispatcher"],
         work_order=work_order,
         technician_ids=[people["assignee"].public_id],
@@ -129,7 +129,7 @@ async def test_reassigning_tells_the_technician_who_lost_the_job(people):
 
 
 async def test_a_refused_or_rolled_back_assignment_sends_nothing(people):
-    from workorders.dispatch.services import OverrideRequired
+    from workorders.services import OverrideRequired
 
     work_order = await sync_to_async(make_work_order)(
         people["dispatcher"], title="Gas", required_skill="f-gas"
@@ -138,7 +138,7 @@ async def test_a_refused_or_rolled_back_assignment_sends_nothing(people):
 
     def refused():
         with pytest.raises(OverrideRequired):
-            dispatch_assign(
+            work_order_assign(
                 membership=people["dispatcher"],
                 work_order=work_order,
                 technician_ids=[people["assignee"].public_id],
@@ -148,7 +148,7 @@ async def test_a_refused_or_rolled_back_assignment_sends_nothing(people):
     def rolled_back():
         try:
             with transaction.atomic():
-                dispatch_assign(
+                work_order_assign(
                     membership=people["dispatcher"],
                     work_order=work_order,
                     technician_ids=[people["assignee"].public_id],

@@ -11,9 +11,9 @@ from tests.dispatch.factories import certify, make_profile
 from tests.factories import MembershipFactory
 from tests.workorders.factories import assign, make_work_order
 from workorders.dispatch.models import AssignmentOverride, TimeOff
-from workorders.dispatch.services import OverrideRequired, dispatch_assign
 from workorders.dispatch.suggestions import suggestions_for
 from workorders.models import Status
+from workorders.services import OverrideRequired, work_order_assign
 
 pytestmark = pytest.mark.django_db
 
@@ -164,7 +164,7 @@ def test_assigning_without_the_skill_is_refused_without_an_override(organization
     novice = tech(organization, "Novice")
     make_profile(novice, home=NEAR, all_week=DAY_SHIFT)
     with pytest.raises(OverrideRequired) as refused:
-        dispatch_assign(
+        work_order_assign(
             membership=dispatcher,
             work_order=job,
             technician_ids=[novice.public_id],
@@ -180,7 +180,7 @@ def test_an_override_needs_a_reason_and_is_recorded(organization, dispatcher, jo
     novice = tech(organization, "Novice")
     make_profile(novice, home=NEAR, all_week=(time(13, 0), time(20, 0)))
     with pytest.raises(ValidationFailed) as no_reason:
-        dispatch_assign(
+        work_order_assign(
             membership=dispatcher,
             work_order=job,
             technician_ids=[novice.public_id],
@@ -189,7 +189,7 @@ def test_an_override_needs_a_reason_and_is_recorded(organization, dispatcher, jo
         )
     assert "override_reason" in no_reason.value.details
 
-    done = dispatch_assign(
+    done = work_order_assign(
         membership=dispatcher,
         work_order=job,
         technician_ids=[novice.public_id],
@@ -211,7 +211,7 @@ def test_a_qualified_assignment_needs_no_override_and_records_none(
 ):
     expert = tech(organization, "Expert")
     make_profile(expert, skills={hvac: 4}, home=NEAR, all_week=DAY_SHIFT)
-    done = dispatch_assign(
+    done = work_order_assign(
         membership=dispatcher,
         work_order=job,
         technician_ids=[expert.public_id],
@@ -228,7 +228,7 @@ def test_planning_into_a_lane_moves_the_window_and_checks_the_new_shift(
     make_profile(expert, skills={hvac: 4}, home=NEAR, all_week=DAY_SHIFT)
     evening = datetime(2026, 5, 6, 18, 0, tzinfo=BERLIN)
     with pytest.raises(OverrideRequired):
-        dispatch_assign(
+        work_order_assign(
             membership=dispatcher,
             work_order=job,
             technician_ids=[expert.public_id],
@@ -236,7 +236,7 @@ def test_planning_into_a_lane_moves_the_window_and_checks_the_new_shift(
             start=evening,
         )
     afternoon = datetime(2026, 5, 6, 14, 0, tzinfo=BERLIN)
-    done = dispatch_assign(
+    done = work_order_assign(
         membership=dispatcher,
         work_order=job,
         technician_ids=[expert.public_id],
@@ -254,7 +254,7 @@ def test_unscheduled_work_can_go_to_someone_off_shift_now(organization, dispatch
     night = tech(organization, "Night")
     make_profile(night, home=NEAR, all_week=(time(22, 0), time(23, 59)))
     job = make_work_order(dispatcher, title="Unplanned", asset_id=chiller.public_id)
-    done = dispatch_assign(
+    done = work_order_assign(
         membership=dispatcher,
         work_order=job,
         technician_ids=[night.public_id],
@@ -268,7 +268,7 @@ def test_technicians_cannot_dispatch(organization, technician, job):
     from fieldops.errors import PermissionDenied
 
     with pytest.raises(PermissionDenied):
-        dispatch_assign(
+        work_order_assign(
             membership=technician,
             work_order=job,
             technician_ids=[technician.public_id],

@@ -95,7 +95,10 @@ def test_whole_job_offline_then_synced_exactly_once(sign_in, job, background_syn
     context = page.context
 
     page.click("button:has-text('Start work')")
-    expect(page.locator("[data-status-badge]")).to_contain_text("waiting to sync")
+    expect(page.locator("[data-status-badge]")).to_contain_text("In progress (waiting to sync)")
+    # The buttons for the new status come from the lifecycle the page got from the server.
+    expect(page.locator(".action-bar")).to_contain_text("Pause")
+    expect(page.locator(".action-bar a:has-text('Complete…')")).to_be_visible()
     page.locator("[data-item] button:has-text('Pass')").click()
     page.fill("#n-text", "Rail bolts were loose; tightened.")
     page.click("button:has-text('Add note')")

@@ -157,6 +157,8 @@ def work_order_assign(request: HttpRequest, ref: str, payload: AssignIn) -> dict
             work_order=work_order,
             technician_ids=payload.technician_ids,
             expected_version=payload.version,
+            override=payload.override,
+            override_reason=payload.override_reason,
             source=source_of(request),
         )
     return current_row(membership, work_order)

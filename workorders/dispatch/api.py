@@ -9,6 +9,7 @@ from ninja import Query, Router
 
 from fieldops.accounts.models import Membership, Role
 from fieldops.errors import PermissionDenied
+from workorders import services as work_services
 from workorders.dispatch import schemas, services
 from workorders.dispatch.selectors import (
     device_summary,
@@ -130,7 +131,7 @@ def suggestion_list(request: HttpRequest, ref: str, start: Query[str | None] = N
 def dispatch(request: HttpRequest, ref: str, payload: schemas.DispatchIn):
     membership: Membership = request.auth
     work_order = work_order_get_for_member(membership, ref)
-    work_order = services.dispatch_assign(
+    work_order = work_services.work_order_assign(
         membership=membership,
         work_order=work_order,
         technician_ids=payload.technician_ids,

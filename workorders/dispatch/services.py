@@ -1,9 +1,8 @@
-"""Dispatch writes: assigning against the skill and shift rules, planning a job into a lane,
-and what technicians' phones report (device state, position, status)."""
+"""Dispatch writes: what technicians' phones report (device state, position, status).
+Assigning and planning is ``workorders.services.work_order_assign``, for every door."""
 
 from datetime import datetime, timedelta
 from decimal import Decimal
-from uuid import UUID
 
 from django.db import transaction
 from django.utils import timezone
@@ -12,108 +11,12 @@ from fieldops.accounts.models import Membership, Role
 from fieldops.errors import PermissionDenied, ValidationFailed
 from workorders.dispatch.board_cache import BOARD_GENERATION
 from workorders.dispatch.models import (
-    AssignmentOverride,
     DeviceState,
     TechnicianProfile,
     TechnicianStatus,
 )
-from workorders.dispatch.selectors import (
-    DEFAULT_JOB_MINUTES,
-    assignment_problems,
-    org_zone,
-    technicians_for,
-    window_for,
-)
-from workorders.models import ChangeSource, Status, WorkOrder
-from workorders.services import work_order_assign, work_order_update
 
 DEVICE_CLOCK_AHEAD = timedelta(minutes=5)
-
-
-class OverrideRequired(ValidationFailed):
-    """The assignment breaks a skill or shift rule; repeat it with ``override`` and a reason."""
-
-    code = "OVERRIDE_REQUIRED"
-    status = 409
-    default_message = "Assigning this needs an override and a reason."
-
-
-def dispatch_assign(
-    *,
-    membership: Membership,
-    work_order: WorkOrder,
-    technician_ids: list[UUID],
-    expected_version: int | None,
-    start: datetime | None = None,
-    override: bool = False,
-    override_reason: str = "",
-    source: str = ChangeSource.WEB,
-) -> WorkOrder:
-    """Assign (and, with ``start``, plan) a work order. A technician without the required skill
-    (or whose certification for it expired), or off shift / on time off in the planned window,
-    needs ``override=True`` and a reason; each such override is recorded."""
-    if membership.role not in (Role.DISPATCHER, Role.ADMIN):
-        raise PermissionDenied()
-    if start is not None and timezone.is_naive(start):
-        raise ValidationFailed(details={"start": "Give a time zone."})
-    reason = (override_reason or "").strip()
-    if len(reason) > 500:
-        raise ValidationFailed(details={"override_reason": "At most 500 characters."})
-    wanted = set(technician_ids)
-    technicians = [t for t in technicians_for(membership.organization_id) if t.public_id in wanted]
-    window = window_for(work_order, now=timezone.now(), start=start)
-    zone = org_zone(membership)
-    problems = {
-        t: found
-        for t in technicians
-        if (found := assignment_problems(t, work_order, window=window, zone=zone))
-    }
-    if problems and not (override and reason):
-        details = {str(t.public_id): [text for _, text in found] for t, found in problems.items()}
-        if override:
-            raise ValidationFailed(
-                details={"override_reason": "Say why the rule is overridden.", **details}
-            )
-        raise OverrideRequired(
-            "; ".join(text for found in problems.values() for _, text in found),
-            details=details,
-        )
-    current = {a.membership.public_id for a in work_order.assignments.select_related("membership")}
-    with transaction.atomic():
-        # Moving a job within the same lane is a reschedule, not a new assignment.
-        if current != wanted or work_order.status == Status.NEW:
-            work_order = work_order_assign(
-                membership=membership,
-                work_order=work_order,
-                technician_ids=list(technician_ids),
-                expected_version=expected_version,
-                source=source,
-            )
-            expected_version = work_order.version
-        if start is not None and start != work_order.scheduled_start:
-            minutes = work_order.estimated_minutes or DEFAULT_JOB_MINUTES
-            work_order = work_order_update(
-                membership=membership,
-                work_order=work_order,
-                expected_version=expected_version,
-                changes={
-                    "scheduled_start": start,
-                    "scheduled_end": start + timedelta(minutes=minutes),
-                },
-                source=source,
-            )
-        AssignmentOverride.objects.bulk_create(
-            AssignmentOverride(
-                organization_id=membership.organization_id,
-                work_order=work_order,
-                technician=technician,
-                overridden_by=membership,
-                problems=[code for code, _ in found],
-                reason=reason,
-            )
-            for technician, found in problems.items()
-        )
-    return work_order
 
 
 # A phone's count of changes still queued; the column is a 32-bit integer (a larger count is

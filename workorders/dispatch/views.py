@@ -26,9 +26,9 @@ from workorders.dispatch.board import (
 )
 from workorders.dispatch.board_cache import board_live_cached, card_html
 from workorders.dispatch.selectors import local_datetime, org_zone, technicians_for
-from workorders.dispatch.services import dispatch_assign
 from workorders.dispatch.suggestions import suggestions_for
 from workorders.selectors import work_order_get_for_member
+from workorders.services import work_order_assign
 
 VIEWERS = (Role.DISPATCHER, Role.ADMIN, Role.SUPERVISOR)
 PLANNERS = (Role.DISPATCHER, Role.ADMIN)
@@ -151,7 +151,7 @@ def _plan(request: HttpRequest, membership: Membership) -> HttpResponse:
         if request.method == "POST":
             technician_id = _uuid(form["technician"], "technician")
             version = data.get("version", "")
-            dispatch_assign(
+            work_order_assign(
                 membership=membership,
                 work_order=work_order,
                 technician_ids=[technician_id],

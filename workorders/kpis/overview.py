@@ -10,12 +10,12 @@ from assets.models import Asset, Location
 from fieldops.accounts.models import Membership, Role
 from workorders.dispatch.models import Crew
 from workorders.kpis.selectors import Scope, asset_reliability
+from workorders.lifecycle import ON_THE_JOB_STATUSES
 from workorders.maintenance.models import ConditionRule, Direction, RuleState
-from workorders.models import OPEN_STATUSES, Status, TimeEntry, WorkOrder, WorkType
+from workorders.models import OPEN_STATUSES, TimeEntry, WorkOrder, WorkType
 from workorders.models.children import TimeKind
 
 ASSETS_PER_PAGE = 50
-ON_THE_JOB = (Status.EN_ROUTE, Status.IN_PROGRESS)
 
 
 @dataclass
@@ -210,7 +210,7 @@ def workforce(
     jobs = dict(
         WorkOrder.objects.filter(
             organization_id=organization_id,
-            status__in=ON_THE_JOB,
+            status__in=ON_THE_JOB_STATUSES,
             assignments__membership__in=[m.pk for m in members],
         ).values_list("assignments__membership", "title")
     )

@@ -30,6 +30,7 @@ from workorders.dispatch.models import Shift
 from workorders.kpis import sets
 from workorders.kpis.scope import DEFAULT_FTF_DAYS, Scope, work_orders_in_scope
 from workorders.kpis.sets import PLANNED_TYPES, REACTIVE_TYPES
+from workorders.lifecycle import READY_STATUSES
 from workorders.maintenance.selectors import pm_compliance
 from workorders.models import (
     OPEN_STATUSES,
@@ -43,7 +44,6 @@ from workorders.models.children import TimeKind
 
 __all__ = ["DEFAULT_FTF_DAYS", "Scope", "work_orders_in_scope"]  # re-exported for callers
 
-READY_STATUSES = (Status.NEW, Status.ASSIGNED, Status.DISPATCHED)
 AGE_BUCKETS = (
     ("age_0", 0, 1, "< 1 day"),
     ("age_1", 1, 7, "1-7 days"),

@@ -3,9 +3,7 @@ or re-entering the open states updates its plan occurrence or rule firing. Handl
 the publishing transaction committed, and only hand an id to a task."""
 
 from fieldops.events import Event
-from workorders.models import Status
-
-FINISHED = {Status.COMPLETED, Status.CLOSED, Status.CANCELLED}
+from workorders.lifecycle import FINISHED_STATUSES
 
 
 def on_reading_recorded(event: Event) -> None:
@@ -18,5 +16,8 @@ def on_reading_recorded(event: Event) -> None:
 def on_status_changed(event: Event) -> None:
     from workorders.maintenance.tasks import work_order_maintenance_sync_task
 
-    if event.data.get("status") in FINISHED or event.data.get("previous") in FINISHED:
+    if (
+        event.data.get("status") in FINISHED_STATUSES
+        or event.data.get("previous") in FINISHED_STATUSES
+    ):
         work_order_maintenance_sync_task.delay(event.data["id"])

@@ -1,3 +1,4 @@
+from workorders.lifecycle import OPEN_STATUSES, UNDER_WAY_STATUSES, Status
 from workorders.models.children import (
     Attachment,
     AttachmentKind,
@@ -15,14 +16,10 @@ from workorders.models.children import (
 )
 from workorders.models.requests import Request, RequestStatus
 from workorders.models.work_order import (
-    OPEN_STATUSES,
-    OPEN_STATUSES_ASSIGNABLE,
-    UNDER_WAY_STATUSES,
     ChangeSource,
     OrganizationWorkSettings,
     Priority,
     SlaPolicy,
-    Status,
     WorkOrder,
     WorkOrderAssignment,
     WorkOrderHistory,
@@ -33,7 +30,6 @@ from workorders.models.work_order import (
 
 __all__ = [
     "OPEN_STATUSES",
-    "OPEN_STATUSES_ASSIGNABLE",
     "UNDER_WAY_STATUSES",
     "Attachment",
     "AttachmentKind",

@@ -6,33 +6,13 @@ from django.db import models
 from django.db.models import Q
 
 from fieldops.models import OrganizationScopedModel, TimeStampedModel
-
-
-class Status(models.TextChoices):
-    NEW = "new", "New"
-    ASSIGNED = "assigned", "Assigned"
-    DISPATCHED = "dispatched", "Dispatched"
-    EN_ROUTE = "en_route", "En route"
-    IN_PROGRESS = "in_progress", "In progress"
-    ON_HOLD = "on_hold", "On hold"
-    COMPLETED = "completed", "Completed"
-    CLOSED = "closed", "Closed"
-    CANCELLED = "cancelled", "Cancelled"
-
-
-OPEN_STATUSES = (
-    Status.NEW,
-    Status.ASSIGNED,
-    Status.DISPATCHED,
-    Status.EN_ROUTE,
-    Status.IN_PROGRESS,
-    Status.ON_HOLD,
+from workorders.lifecycle import (
+    DONE_STATUSES,
+    FROZEN_STATUSES,
+    OPEN_STATUSES,
+    SIGNABLE_STATUSES,
+    Status,
 )
-# Under way: the technician has set off and the job is not done (a pause included).
-UNDER_WAY_STATUSES = (Status.EN_ROUTE, Status.IN_PROGRESS, Status.ON_HOLD)
-
-# Work that can still change hands (not once someone is on the way or working on it).
-OPEN_STATUSES_ASSIGNABLE = (Status.NEW, Status.ASSIGNED, Status.DISPATCHED, Status.ON_HOLD)
 
 
 class WorkType(models.TextChoices):
@@ -122,6 +102,18 @@ class WorkOrderIdentity:
     @property
     def is_open(self) -> bool:
         return self.status in OPEN_STATUSES
+
+    @property
+    def is_done(self) -> bool:
+        return self.status in DONE_STATUSES
+
+    @property
+    def is_frozen(self) -> bool:
+        return self.status in FROZEN_STATUSES
+
+    @property
+    def is_signable(self) -> bool:
+        return self.status in SIGNABLE_STATUSES
 
 
 class WorkOrder(WorkOrderIdentity, OrganizationScopedModel):

@@ -1,6 +1,6 @@
 """Every write with rules on work orders goes through a function here."""
 
-from workorders.services.assignment import work_order_assign
+from workorders.services.assignment import OverrideRequired, work_order_assign
 from workorders.services.children import (
     attachment_add,
     checklist_answer,
@@ -27,6 +27,7 @@ from workorders.services.transitions import (
     TRANSITIONS,
     Resolution,
     actions_for,
+    moves_by_status,
     work_order_transition,
 )
 from workorders.services.updates import work_order_update
@@ -34,6 +35,7 @@ from workorders.services.updates import work_order_update
 __all__ = [
     "TRANSITIONS",
     "ChecklistItemSpec",
+    "OverrideRequired",
     "Resolution",
     "WorkOrderSpec",
     "actions_for",
@@ -41,6 +43,7 @@ __all__ = [
     "checklist_answer",
     "completion_problems",
     "follow_up_create",
+    "moves_by_status",
     "note_add",
     "part_use",
     "report_is_intact",

@@ -20,6 +20,7 @@ from django.utils import timezone
 from fieldops.accounts.models import Membership, Role
 from fieldops.errors import NotFound, ValidationFailed
 from fieldops.uploads import CheckedUpload
+from workorders.lifecycle import FROZEN_STATUSES
 from workorders.models import (
     Attachment,
     AttachmentKind,
@@ -30,7 +31,6 @@ from workorders.models import (
     Note,
     Part,
     PartUsage,
-    Status,
     TimeEntry,
     TimeKind,
     WorkOrder,
@@ -46,7 +46,6 @@ from workorders.services._common import (
 )
 
 M = TypeVar("M", bound=Model)
-FROZEN = (Status.CLOSED, Status.CANCELLED)
 MAX_TIME_ENTRY = timedelta(hours=24)
 
 
@@ -64,7 +63,7 @@ def _replayed(model: type[M], client_id: UUID | None, work_order: WorkOrder) -> 
 
 
 def _open_for_records(work_order: WorkOrder) -> None:
-    if work_order.status in FROZEN:
+    if work_order.status in FROZEN_STATUSES:
         raise ValidationFailed(
             f"{work_order.get_status_display()} work orders take no more records.",
             details={"status": work_order.status},

@@ -11,7 +11,8 @@ from django.core.files.base import ContentFile
 from fieldops.accounts.models import Membership
 from fieldops.errors import ValidationFailed
 from fieldops.uploads import CheckedUpload
-from workorders.models import Signature, Status, WorkOrder, WorkOrderHistory
+from workorders.lifecycle import SIGNABLE_STATUSES
+from workorders.models import Signature, WorkOrder, WorkOrderHistory
 from workorders.services._common import (
     clean_text,
     occurred_at,
@@ -20,8 +21,6 @@ from workorders.services._common import (
     require_worker,
 )
 from workorders.services.children import _replayed
-
-SIGNABLE = (Status.IN_PROGRESS, Status.ON_HOLD, Status.COMPLETED)
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -128,7 +127,7 @@ def signature_add(
     if existing:
         return existing, False
     require_worker(work_order, membership)
-    if work_order.status not in SIGNABLE:
+    if work_order.status not in SIGNABLE_STATUSES:
         raise ValidationFailed(
             "The customer signs once work has started.", details={"status": work_order.status}
         )

@@ -1,4 +1,4 @@
-"""The work-order lifecycle: one table of allowed moves and who may make them."""
+"""Moving a work order along its lifecycle (the table is ``workorders.lifecycle``)."""
 
 from dataclasses import dataclass
 from datetime import datetime
@@ -6,8 +6,9 @@ from datetime import datetime
 from django.db import transaction
 from django.db.models import prefetch_related_objects
 
-from fieldops.accounts.models import Membership, Role
+from fieldops.accounts.models import Membership
 from fieldops.errors import InvalidTransition, PermissionDenied, ValidationFailed, VersionConflict
+from workorders.lifecycle import ASSIGNEE, PEOPLE_MOVES, TRANSITIONS, Move, moves_from
 from workorders.models import ChangeSource, Status, WorkOrder, WorkOrderHistory
 from workorders.services._common import (
     clean_text,
@@ -18,47 +19,6 @@ from workorders.services._common import (
 )
 from workorders.services.children import time_clock_follow
 from workorders.services.completion import completion_problems
-
-# Not a role: "the technician this work order is assigned to".
-ASSIGNEE = "assignee"
-MANAGE = frozenset({Role.DISPATCHER, Role.ADMIN})
-OVERSEE = frozenset({Role.SUPERVISOR, Role.ADMIN})
-FIELD = frozenset({ASSIGNEE, Role.ADMIN})
-
-
-@dataclass(frozen=True)
-class Move:
-    action: str
-    allowed: frozenset[str]
-
-
-TRANSITIONS: dict[tuple[str, str], Move] = {
-    (Status.ASSIGNED, Status.NEW): Move("unassign", MANAGE),
-    (Status.ASSIGNED, Status.DISPATCHED): Move("dispatch", MANAGE),
-    (Status.ASSIGNED, Status.EN_ROUTE): Move("travel", FIELD),
-    (Status.DISPATCHED, Status.EN_ROUTE): Move("travel", FIELD),
-    (Status.ASSIGNED, Status.IN_PROGRESS): Move("start", FIELD),
-    (Status.DISPATCHED, Status.IN_PROGRESS): Move("start", FIELD),
-    (Status.EN_ROUTE, Status.IN_PROGRESS): Move("start", FIELD),
-    (Status.IN_PROGRESS, Status.ON_HOLD): Move("pause", FIELD),
-    (Status.ON_HOLD, Status.IN_PROGRESS): Move("resume", FIELD),
-    (Status.IN_PROGRESS, Status.COMPLETED): Move("complete", FIELD),
-    (Status.COMPLETED, Status.CLOSED): Move("close", OVERSEE),
-    (Status.COMPLETED, Status.ASSIGNED): Move("reopen", OVERSEE),
-    (Status.CLOSED, Status.ASSIGNED): Move("reopen", OVERSEE),
-    **{
-        (state, Status.CANCELLED): Move("cancel", MANAGE | OVERSEE)
-        for state in (
-            Status.NEW,
-            Status.ASSIGNED,
-            Status.DISPATCHED,
-            Status.EN_ROUTE,
-            Status.IN_PROGRESS,
-            Status.ON_HOLD,
-        )
-    },
-}
-# Reaching "assigned" from "new" needs people: that is work_order_assign, not a bare transition.
 
 
 def may_move(work_order: WorkOrder, membership: Membership, move: Move) -> bool:
@@ -71,9 +31,22 @@ def actions_for(work_order: WorkOrder, membership: Membership) -> list[tuple[str
     """(action, target status) the member may take now, for buttons on pages."""
     return [
         (move.action, target)
-        for (source, target), move in TRANSITIONS.items()
-        if source == work_order.status and may_move(work_order, membership, move)
+        for target, move in moves_from(work_order.status)
+        if may_move(work_order, membership, move)
     ]
+
+
+def moves_by_status(work_order: WorkOrder, membership: Membership) -> dict[str, list]:
+    """For each status, the [target, label, action] buttons the member would have there: what a page
+    shows after a change it made offline, before the server has answered."""
+    return {
+        status: [
+            [target, move.label, move.action]
+            for target, move in moves_from(status)
+            if may_move(work_order, membership, move)
+        ]
+        for status in Status.values
+    }
 
 
 @dataclass
@@ -118,6 +91,11 @@ def work_order_transition(
             raise InvalidTransition(
                 f"A work order cannot go from {work_order.get_status_display()} to "
                 f"{Status(to_status).label}.",
+                details={"from": work_order.status, "to": to_status},
+            )
+        if move.action in PEOPLE_MOVES:
+            raise InvalidTransition(
+                "Choose the technicians: assigning is done with the assignment form.",
                 details={"from": work_order.status, "to": to_status},
             )
         if not may_move(work_order, membership, move):

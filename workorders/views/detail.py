@@ -18,29 +18,17 @@ from django.utils.dateparse import parse_datetime
 from django.views.decorators.http import require_POST
 
 from fieldops.accounts.models import Membership, Role
+from fieldops.accounts.permissions import may
 from fieldops.errors import DomainError, ValidationFailed, VersionConflict
 from fieldops.uploads import check_upload
 from workorders import services
+from workorders.lifecycle import ACTION_LABELS, ASSIGNABLE_STATUSES, STARTABLE_STATUSES
 from workorders.models import ChangeSource, Part, Status, TimeKind, WorkOrder
 from workorders.selectors import job_meter_readings, job_meters, work_order_get_for_member
 from workorders.serializers import checklist_out
 from workorders.services.completion import FAILURE_ANALYSIS_TYPES
 from workorders.services.sla import sla_state
 from workorders.views.edit_form import edit_context
-
-ACTION_LABELS = {
-    "dispatch": "Dispatch",
-    "travel": "On my way",
-    "start": "Start work",
-    "pause": "Pause",
-    "resume": "Resume",
-    "complete": "Complete",
-    "close": "Close",
-    "reopen": "Reopen",
-    "cancel": "Cancel work order",
-    "unassign": "Unassign",
-}
-
 
 # The page's own section and item ids ("time", "item-12"): nothing a redirect could misuse.
 ANCHOR = re.compile(r"[a-z][a-z0-9-]{0,40}")
@@ -68,7 +56,7 @@ def detail_context(request: HttpRequest, work_order: WorkOrder, *, reload: bool 
         (t for t in time_entries if t.technician_id == membership.pk and t.ended_at is None), None
     )
     assignments = work_order.assignments.all()  # prefetched with the work order
-    is_manager = membership.role in (Role.DISPATCHER, Role.SUPERVISOR, Role.ADMIN)
+    is_manager = may(membership, "work.edit")
     return {
         **(edit_context(work_order) if is_manager else {}),
         "wo": work_order,
@@ -76,7 +64,7 @@ def detail_context(request: HttpRequest, work_order: WorkOrder, *, reload: bool 
         "actions": [a for a in actions if a["action"] not in ("complete", "cancel")],
         "can_complete": any(a["action"] == "complete" for a in actions),
         # Rendered hidden, so a phone that starts the job offline can still complete it.
-        "may_complete_later": work_order.status in ("assigned", "dispatched", "en_route", "on_hold")
+        "may_complete_later": work_order.status in STARTABLE_STATUSES
         and any(a.membership_id == membership.pk for a in assignments),
         "can_cancel": any(a["action"] == "cancel" for a in actions),
         "checklist": [
@@ -105,10 +93,12 @@ def detail_context(request: HttpRequest, work_order: WorkOrder, *, reload: bool 
         .order_by("user__first_name", "user__username"),
         "assigned_ids": {a.membership_id for a in assignments},
         "is_manager": is_manager,
-        "can_assign": membership.role in (Role.DISPATCHER, Role.ADMIN)
-        and work_order.status in ("new", "assigned", "dispatched", "on_hold"),
         "meters": job_meters(work_order),
         "job_readings": job_meter_readings(work_order),
+        "can_assign": may(membership, "work.dispatch") and work_order.status in ASSIGNABLE_STATUSES,
+        # For the offline page: the buttons each status would show, and the statuses' names.
+        "moves_by_status": services.moves_by_status(work_order, membership),
+        "status_labels": dict(Status.choices),
         "errors": {},
         "form": {},
         "now": timezone.now(),
@@ -144,6 +134,8 @@ def _act(
             errors=exc.details or {"__all__": exc.message},
             error_message=exc.message,
             form=request.POST,
+            # The technicians ticked on the assign form stay ticked after a refusal.
+            chosen=request.POST.getlist("technician"),
         )
         return render(request, "workorders/detail.html", context, status=exc.status)
     if done:
@@ -209,12 +201,21 @@ def assign(request: HttpRequest, number: str) -> HttpResponse:
                     "Choose technicians from the list.",
                     details={"technician": "Unknown technician."},
                 ) from None
-        services.work_order_assign(
-            membership=membership,
-            work_order=work_order,
-            technician_ids=ids,
-            expected_version=_version(request),
-        )
+        try:
+            services.work_order_assign(
+                membership=membership,
+                work_order=work_order,
+                technician_ids=ids,
+                expected_version=_version(request),
+                override=request.POST.get("override") == "1",
+                override_reason=request.POST.get("override_reason", ""),
+            )
+        except services.OverrideRequired as exc:
+            # Shown next to the override field, which the page now offers.
+            raise services.OverrideRequired(
+                "This assignment breaks a skill or shift rule; see Assign.",
+                details={"override": exc.message},
+            ) from exc
         return "Assignment saved; the technicians see it now."
 
     return _act(request, number, run)

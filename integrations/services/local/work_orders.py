@@ -15,6 +15,7 @@ from assets.models import Asset, Location
 from integrations.models import ExternalReference
 from integrations.services.local._common import WORK_ORDER, Context, clip, linked_id
 from integrations.unified import WorkOrder as UnifiedWorkOrder
+from workorders.lifecycle import OPEN_STATUSES
 from workorders.models import ChangeSource, Priority, Status, WorkOrder
 from workorders.services import (
     WorkOrderSpec,
@@ -24,14 +25,8 @@ from workorders.services import (
 )
 
 PRIORITY = {"urgent": Priority.URGENT, "high": Priority.HIGH, "low": Priority.LOW}
-CANCELLABLE = (
-    Status.NEW,
-    Status.ASSIGNED,
-    Status.DISPATCHED,
-    Status.EN_ROUTE,
-    Status.IN_PROGRESS,
-    Status.ON_HOLD,
-)
+# What the ERP may cancel: open work (the lifecycle's cancellable states).
+CANCELLABLE = OPEN_STATUSES
 
 
 def _public_id(model: type[Asset] | type[Location], pk: int | None) -> Any:

@@ -7,6 +7,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from assets.models import Meter
+from workorders.lifecycle import DONE_STATUSES
 from workorders.maintenance.meters import effective_at
 from workorders.maintenance.models import (
     OccurrenceStatus,
@@ -19,7 +20,6 @@ from workorders.maintenance.models import (
 from workorders.maintenance.schedule import add_interval, local_today
 from workorders.models import OPEN_STATUSES, Status, WorkOrder
 
-DONE = (Status.COMPLETED, Status.CLOSED)
 FINISHED = (OccurrenceStatus.ON_TIME, OccurrenceStatus.EARLY, OccurrenceStatus.LATE)
 
 
@@ -121,7 +121,7 @@ def work_order_maintenance_sync(*, work_order_id: Any) -> None:
         )
         if occurrence is not None:
             status = occurrence.work_order.status
-            if status in DONE and occurrence.status == OccurrenceStatus.OPEN:
+            if status in DONE_STATUSES and occurrence.status == OccurrenceStatus.OPEN:
                 _complete(occurrence, occurrence.work_order)
             elif status == Status.CANCELLED and occurrence.status == OccurrenceStatus.OPEN:
                 _cancel(occurrence)
