@@ -9,13 +9,14 @@ from datetime import date, datetime, time, timedelta
 
 from workorders.dispatch.models import TechnicianProfile
 from workorders.dispatch.selectors import DEFAULT_JOB_MINUTES
-from workorders.models import Status, WorkOrder
+from workorders.lifecycle import ON_THE_JOB_STATUSES, OPEN_STATUSES
+from workorders.models import WorkOrder
 
 FIRST_HOUR, LAST_HOUR = 6, 20
 COLUMNS_PER_HOUR = 4  # quarter hours
 COLUMNS = (LAST_HOUR - FIRST_HOUR) * COLUMNS_PER_HOUR
 # The technician is doing one of these now, whatever the plan says.
-WORKING_NOW = (Status.EN_ROUTE, Status.IN_PROGRESS)
+WORKING_NOW = ON_THE_JOB_STATUSES
 
 
 @dataclass(frozen=True)
@@ -122,7 +123,7 @@ def technician_status(
     then being off shift, then the open jobs they hold."""
     local_now = now.astimezone(zone)
     today = local_now.date() == day
-    open_jobs = [wo for wo in jobs if wo.status != Status.COMPLETED]
+    open_jobs = [wo for wo in jobs if wo.status in OPEN_STATUSES]
     if today:
         under_way = next((wo for wo in open_jobs if wo.status in WORKING_NOW), None)
         if under_way is not None:
