@@ -15,7 +15,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from assets import selectors, services
 from assets.charts import reading_chart
 from assets.models import AssetStatus, Criticality, MeterKind
-from assets.services._common import MANAGER_ROLES
+from fieldops.accounts.permissions import may
 from fieldops.errors import DomainError, NotFound, ValidationFailed
 from fieldops.pagination import cursor_paginate
 
@@ -90,7 +90,7 @@ def asset_list(request: HttpRequest) -> HttpResponse:
         types=selectors.asset_types(organization_id=_org(request)),
         statuses=AssetStatus.choices,
         criticalities=Criticality.choices,
-        can_manage=request.membership.has_role(*MANAGER_ROLES),
+        can_manage=may(request.membership, "assets.manage"),
     )
     return render(request, "assets/list.html", context)
 
@@ -110,7 +110,7 @@ def asset_detail(request: HttpRequest, asset_id: str) -> HttpResponse:
         "meters": [(m, charts[m.pk]) for m in meters],
         "history": selectors.asset_status_history(asset, limit=20),
         "statuses": AssetStatus.choices,
-        "can_manage": request.membership.has_role(*MANAGER_ROLES),
+        "can_manage": may(request.membership, "assets.manage"),
         "qr_svg": _qr(request, asset.public_id, scale=4),
     }
     return render(request, "assets/detail.html", context)

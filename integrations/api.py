@@ -11,6 +11,7 @@ from django.http import HttpRequest
 from ninja import Query, Router, Schema, Status
 from ninja.throttling import SimpleRateThrottle
 
+from fieldops.accounts.permissions import require
 from fieldops.errors import ValidationFailed
 from fieldops.pagination import cursor_paginate
 from integrations import selectors
@@ -32,7 +33,6 @@ from integrations.services.connections import (
     connection_delete,
     connection_test,
     connection_update,
-    require_admin,
 )
 from integrations.services.live import cached_record_out, live_get, live_list, record_out
 from integrations.services.sync import sync_run_start
@@ -110,14 +110,14 @@ def delete_connection(request: HttpRequest, connection_id: UUID):
 @router.post("/connections/{connection_id}/test", response=TestResult, throttle=UNIFIED)
 def test_connection(request: HttpRequest, connection_id: UUID):
     connection = selectors.connection_get_for_user(request.auth, connection_id)
-    require_admin(request.auth)
+    require(request.auth, "integrations.admin")
     return connection_test(connection=connection)
 
 
 @router.post("/connections/{connection_id}/sync", response={202: SyncRunOut})
 def start_sync(request: HttpRequest, connection_id: UUID, payload: SyncStartIn):
     connection = selectors.connection_get_for_user(request.auth, connection_id)
-    require_admin(request.auth)
+    require(request.auth, "integrations.admin")
     selectors.require_entity(payload.entity)
     run = sync_run_start(connection=connection, entity=payload.entity, full=payload.full)
     run.refresh_from_db()

@@ -9,27 +9,24 @@ from typing import Any
 from cryptography.fernet import InvalidToken
 from django.db.models import QuerySet
 
-from fieldops.accounts.models import Membership, Role
-from fieldops.errors import NotFound, PermissionDenied, ValidationFailed
+from fieldops.accounts.models import Membership
+from fieldops.accounts.permissions import require
+from fieldops.errors import NotFound, ValidationFailed
 from fieldops.pagination import Page, cursor_paginate
 from fieldops.tenancy import get_for_organization
 from integrations.crypto import fernet
 from integrations.models import Connection, Entity, ExternalReference, SyncCheckpoint, SyncRun
 
-READ_ROLES = (Role.DISPATCHER, Role.SUPERVISOR, Role.ADMIN)
-
 
 def connection_get_for_user(membership: Membership, public_id: Any) -> Connection:
-    if membership.role not in READ_ROLES:
-        raise PermissionDenied("Technicians do not read ERP connections.")
+    require(membership, "integrations.read")
     return get_for_organization(
         Connection.objects.all(), organization_id=membership.organization_id, public_id=public_id
     )
 
 
 def connection_list(membership: Membership) -> QuerySet[Connection]:
-    if membership.role not in READ_ROLES:
-        raise PermissionDenied("Technicians do not read ERP connections.")
+    require(membership, "integrations.read")
     return Connection.objects.filter(organization_id=membership.organization_id)
 
 

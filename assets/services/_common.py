@@ -8,18 +8,9 @@ from django.db.models import CharField, F, Model, QuerySet, Value
 from django.db.models.functions import Concat, Substr
 from django.utils import timezone
 
-from fieldops.accounts.models import Membership, Role
-from fieldops.errors import PermissionDenied, ValidationFailed
+from fieldops.errors import ValidationFailed
 
-# Who may change the registry itself (locations, assets, meters, imports). Everyone in the
-# organisation may record readings and report an asset down.
-MANAGER_ROLES = (Role.DISPATCHER, Role.SUPERVISOR, Role.ADMIN)
 MAX_TREE_DEPTH = 12
-
-
-def require_manager(membership: Membership) -> None:
-    if not membership.has_role(*MANAGER_ROLES):
-        raise PermissionDenied("Only dispatchers, supervisors and admins can change the registry.")
 
 
 class FieldErrors:

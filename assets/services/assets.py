@@ -17,10 +17,10 @@ from assets.services._common import (
     clean_date,
     clean_str,
     move_subtree,
-    require_manager,
     subtree_height,
 )
 from fieldops.accounts.models import Membership
+from fieldops.accounts.permissions import require
 from fieldops.errors import NotFound, ValidationFailed, VersionConflict
 from fieldops.events import publish_event
 from fieldops.tenancy import get_for_organization
@@ -159,7 +159,7 @@ def asset_create(
     *, membership: Membership, status: str = AssetStatus.OPERATING, **fields: Any
 ) -> Asset:
     """Create an asset from public values (``location``/``parent`` are public ids)."""
-    require_manager(membership)
+    require(membership, "assets.manage")
     errors = FieldErrors()
     unknown = set(fields) - set(EDITABLE_FIELDS)
     if unknown:
@@ -195,7 +195,7 @@ def asset_update(
 ) -> Asset:
     """Apply ``changes`` (any of EDITABLE_FIELDS) if ``version`` is still current; a new
     ``parent`` moves the asset with its whole subtree."""
-    require_manager(membership)
+    require(membership, "assets.manage")
     unknown = set(changes) - set(EDITABLE_FIELDS)
     if unknown:
         raise ValueError(f"Unknown asset fields: {sorted(unknown)}")
@@ -255,7 +255,7 @@ def asset_change_status(
         # Anyone on site may report an asset down or back up; retiring it (or bringing it back
         # from retirement) is a registry decision.
         if membership is not None and AssetStatus.RETIRED in (status, asset.status):
-            require_manager(membership)
+            require(membership, "assets.manage")
         apply_status(asset, status=status, membership=membership, reason=reason)
     return asset
 

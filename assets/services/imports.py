@@ -15,7 +15,7 @@ from django.db import transaction
 from django.db.models.functions import Lower
 
 from assets.models import Asset, AssetStatus, Location, ReadingSource
-from assets.services._common import FieldErrors, clean_choice, require_manager
+from assets.services._common import FieldErrors, clean_choice
 from assets.services.assets import (
     _record_status_initial,
     _save_new,
@@ -25,6 +25,7 @@ from assets.services.assets import (
 )
 from assets.services.readings import meter_for_reading, reading_record
 from fieldops.accounts.models import Membership
+from fieldops.accounts.permissions import require
 from fieldops.errors import DomainError, ValidationFailed
 
 MAX_FILE_BYTES = 5 * 1024 * 1024
@@ -266,7 +267,7 @@ def asset_register_import(
 ) -> RegisterReport:
     """Create or update assets by ``code`` (empty cells leave a field as it is). Parents may
     refer to rows further down. Nothing is stored on a dry run or if any row has an error."""
-    require_manager(membership)
+    require(membership, "assets.manage")
     rows = read_csv(upload, allowed=ASSET_COLUMNS, required={"code"}, max_rows=MAX_CSV_ROWS)
     report = RegisterReport(dry_run=dry_run)
     try:

@@ -15,10 +15,10 @@ from assets.services._common import (
     clean_coordinate,
     clean_str,
     move_subtree,
-    require_manager,
     subtree_height,
 )
 from fieldops.accounts.models import Membership
+from fieldops.accounts.permissions import require
 from fieldops.errors import NotFound, ValidationFailed, VersionConflict
 from fieldops.tenancy import get_for_organization
 
@@ -73,7 +73,7 @@ def location_create(
     latitude: Decimal | float | str | None = None,
     longitude: Decimal | float | str | None = None,
 ) -> Location:
-    require_manager(membership)
+    require(membership, "assets.manage")
     org_id = membership.organization_id
     errors = FieldErrors()
     code = clean_str(errors, "code", code, max_length=40, required=True)
@@ -120,7 +120,7 @@ def location_update(
 ) -> Location:
     """Apply ``changes`` (any of EDITABLE_FIELDS; ``parent`` is a public id or None to move
     the location with its whole subtree) if ``version`` is still current."""
-    require_manager(membership)
+    require(membership, "assets.manage")
     org_id = membership.organization_id
     errors = FieldErrors()
     with transaction.atomic():

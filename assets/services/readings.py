@@ -12,8 +12,9 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from assets.models import Asset, Meter, MeterKind, MeterReading, ReadingSource
-from assets.services._common import FieldErrors, clean_choice, clean_str, require_manager
+from assets.services._common import FieldErrors, clean_choice, clean_str
 from fieldops.accounts.models import Membership
+from fieldops.accounts.permissions import require
 from fieldops.errors import NotFound, ValidationFailed, VersionConflict
 from fieldops.events import publish_event
 from fieldops.tenancy import get_for_organization
@@ -50,7 +51,7 @@ def meter_create(
     min_value: Any = None,
     max_value: Any = None,
 ) -> Meter:
-    require_manager(membership)
+    require(membership, "assets.manage")
     errors = FieldErrors()
     name = clean_str(errors, "name", name, max_length=100, required=True)
     kind = clean_choice(errors, "kind", kind, MeterKind.values)
@@ -91,7 +92,7 @@ def meter_update(
 ) -> Meter:
     """Rename a meter or correct its unit or physical range. The kind never changes: the
     readings already stored were validated as that kind."""
-    require_manager(membership)
+    require(membership, "assets.manage")
     errors = FieldErrors()
     with transaction.atomic():
         meter = get_for_organization(

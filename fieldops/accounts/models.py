@@ -52,9 +52,6 @@ class Membership(TimeStampedModel):
     def __str__(self) -> str:
         return f"{self.user} @ {self.organization} ({self.role})"
 
-    def has_role(self, *roles: str) -> bool:
-        return self.role in roles
-
 
 class ApiToken(TimeStampedModel):
     """A personal bearer token. Only its SHA-256 is stored; the secret is shown once."""

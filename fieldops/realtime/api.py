@@ -3,8 +3,8 @@ import secrets
 from django.http import HttpRequest
 from ninja import Router, Schema, Status
 
-from fieldops.accounts.models import Membership, Role
-from fieldops.errors import PermissionDenied
+from fieldops.accounts.models import Membership
+from fieldops.accounts.permissions import require
 from fieldops.realtime.tasks import system_ping_task
 
 router = Router(tags=["system"])
@@ -22,8 +22,7 @@ class PingOut(Schema):
 )
 def ping(request: HttpRequest) -> Status:
     membership: Membership = request.auth
-    if not membership.has_role(Role.ADMIN, Role.DISPATCHER, Role.SUPERVISOR):
-        raise PermissionDenied()
+    require(membership, "system.ping")
     nonce = secrets.token_hex(8)
     system_ping_task.delay_on_commit(
         organization_id=membership.organization_id,

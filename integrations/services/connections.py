@@ -7,8 +7,9 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from fieldops.accounts.models import Membership, Role
-from fieldops.errors import PermissionDenied, ValidationFailed
+from fieldops.accounts.models import Membership
+from fieldops.accounts.permissions import require
+from fieldops.errors import ValidationFailed
 from fieldops.events import publish_event
 from integrations.connectors.base import connector_class
 from integrations.connectors.errors import (
@@ -47,11 +48,6 @@ LIMIT_BOUNDS = {
 }
 
 
-def require_admin(membership: Membership) -> None:
-    if membership.role != Role.ADMIN:
-        raise PermissionDenied("Only admins manage ERP connections.")
-
-
 def _validate(values: dict[str, Any]) -> None:
     errors: dict[str, str] = {}
     if "system" in values and values["system"] not in System.values:
@@ -81,7 +77,7 @@ def connection_create(
     credentials: dict[str, Any],
     **values: Any,
 ) -> Connection:
-    require_admin(membership)
+    require(membership, "integrations.admin")
     _validate({"system": system, "base_url": base_url, **values})
     values.setdefault("events", DEFAULT_EVENTS)
     connection = Connection(
@@ -110,7 +106,7 @@ def connection_update(
     credentials: dict[str, Any] | None = None,
     **values: Any,
 ) -> Connection:
-    require_admin(membership)
+    require(membership, "integrations.admin")
     values = {k: v for k, v in values.items() if k in EDITABLE}
     _validate(values)
     for name, value in values.items():
@@ -130,7 +126,7 @@ def connection_update(
 
 
 def connection_delete(*, membership: Membership, connection: Connection) -> None:
-    require_admin(membership)
+    require(membership, "integrations.admin")
     connection.delete()
 
 

@@ -7,6 +7,7 @@ from uuid import UUID
 from django.http import HttpRequest
 from ninja import Router, Status
 
+from fieldops.accounts.permissions import require
 from fieldops.errors import NotFound
 from fieldops.pagination import cursor_paginate
 from integrations.webhooks.models import Flow, WebhookDelivery, WebhookEndpoint
@@ -28,7 +29,6 @@ from integrations.webhooks.services.endpoints import (
     endpoint_create,
     endpoint_get_for_user,
     endpoint_update,
-    require_admin,
 )
 from integrations.webhooks.services.flows import flow_create, flow_test
 
@@ -37,7 +37,7 @@ router = Router(tags=["webhooks"])
 
 @router.get("/endpoints", response=EndpointPage)
 def list_endpoints(request: HttpRequest, cursor: str | None = None, limit: int = 50):
-    require_admin(request.auth)
+    require(request.auth, "webhooks.admin")
     rows = WebhookEndpoint.objects.filter(
         organization_id=request.auth.organization_id
     ).select_related("connection")
@@ -77,7 +77,7 @@ def list_deliveries(
     cursor: str | None = None,
     limit: int = 50,
 ):
-    require_admin(request.auth)
+    require(request.auth, "webhooks.admin")
     rows = WebhookDelivery.objects.filter(
         organization_id=request.auth.organization_id
     ).select_related("endpoint")
@@ -93,7 +93,7 @@ def list_deliveries(
 
 
 def _delivery(request: HttpRequest, delivery_id: UUID) -> WebhookDelivery:
-    require_admin(request.auth)
+    require(request.auth, "webhooks.admin")
     delivery = (
         WebhookDelivery.objects.select_related("endpoint")
         .filter(organization_id=request.auth.organization_id, public_id=delivery_id)
@@ -130,7 +130,7 @@ def _flow_out(flow: Flow) -> FlowOut:
 
 
 def _flow(request: HttpRequest, flow_id: UUID) -> Flow:
-    require_admin(request.auth)
+    require(request.auth, "webhooks.admin")
     flow = (
         Flow.objects.select_related("endpoint", "connection")
         .filter(organization_id=request.auth.organization_id, public_id=flow_id)

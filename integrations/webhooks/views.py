@@ -14,6 +14,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from fieldops.accounts.models import Membership
+from fieldops.accounts.permissions import require
 from fieldops.errors import DomainError, PermissionDenied, error_body
 from fieldops.events import CATALOGUE
 from integrations.models import Connection, Entity
@@ -29,7 +30,7 @@ from integrations.webhooks.models import (
     WebhookEndpoint,
 )
 from integrations.webhooks.services.delivery import delivery_redeliver
-from integrations.webhooks.services.endpoints import endpoint_create, require_admin
+from integrations.webhooks.services.endpoints import endpoint_create
 from integrations.webhooks.services.flows import flow_create, flow_test
 from integrations.webhooks.services.inbound import inbound_receive
 
@@ -54,7 +55,7 @@ def inbound(request: HttpRequest, connection_id: str) -> HttpResponse:
 def _admin(request: HttpRequest) -> Membership:
     if request.membership is None:
         raise PermissionDenied("Join an organisation first.")
-    require_admin(request.membership)
+    require(request.membership, "webhooks.admin")
     return request.membership
 
 

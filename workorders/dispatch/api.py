@@ -7,8 +7,8 @@ from django.http import HttpRequest
 from django.utils import timezone
 from ninja import Query, Router
 
-from fieldops.accounts.models import Membership, Role
-from fieldops.errors import PermissionDenied
+from fieldops.accounts.models import Membership
+from fieldops.accounts.permissions import require
 from workorders import services as work_services
 from workorders.dispatch import schemas, services
 from workorders.dispatch.selectors import (
@@ -27,13 +27,11 @@ from workorders.maintenance.schedule import local_today
 from workorders.selectors import work_order_get_for_member
 
 router = Router(tags=["dispatch"])
-OFFICE = (Role.DISPATCHER, Role.SUPERVISOR, Role.ADMIN)
 
 
 def _office(request: HttpRequest) -> Membership:
     membership: Membership = request.auth
-    if membership.role not in OFFICE:
-        raise PermissionDenied()
+    require(membership, "board.view")
     return membership
 
 

@@ -7,7 +7,8 @@ from decimal import Decimal
 from django.db import transaction
 from django.utils import timezone
 
-from fieldops.accounts.models import Membership, Role
+from fieldops.accounts.models import Membership
+from fieldops.accounts.permissions import require
 from fieldops.errors import PermissionDenied, ValidationFailed
 from workorders.dispatch.board_cache import BOARD_GENERATION
 from workorders.dispatch.models import (
@@ -58,8 +59,7 @@ def device_state_record(
 
 
 def _own_profile(membership: Membership) -> TechnicianProfile:
-    if membership.role != Role.TECHNICIAN:
-        raise PermissionDenied("Only technicians report their own position and status.")
+    require(membership, "position.report")
     profile, _ = TechnicianProfile.objects.get_or_create(
         membership=membership, defaults={"organization_id": membership.organization_id}
     )
@@ -103,8 +103,8 @@ def technician_status_set(*, membership: Membership, technician: Membership, sta
     if technician.organization_id != membership.organization_id:
         raise PermissionDenied()
     own = membership.pk == technician.pk
-    if not own and membership.role not in (Role.DISPATCHER, Role.ADMIN):
-        raise PermissionDenied()
+    if not own:
+        require(membership, "work.dispatch")
     with transaction.atomic():
         profile, _ = TechnicianProfile.objects.select_for_update().get_or_create(
             membership=technician, defaults={"organization_id": technician.organization_id}

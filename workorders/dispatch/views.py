@@ -15,8 +15,9 @@ from django.views.decorators.http import require_http_methods
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import trigger_client_event
 
-from fieldops.accounts.models import Membership, Role
-from fieldops.errors import DomainError, PermissionDenied, ValidationFailed
+from fieldops.accounts.models import Membership
+from fieldops.accounts.permissions import may, require
+from fieldops.errors import DomainError, ValidationFailed
 from workorders.dispatch.board import (
     BoardFilters,
     board_changed_since,
@@ -30,14 +31,10 @@ from workorders.dispatch.suggestions import suggestions_for
 from workorders.selectors import work_order_get_for_member
 from workorders.services import work_order_assign
 
-VIEWERS = (Role.DISPATCHER, Role.ADMIN, Role.SUPERVISOR)
-PLANNERS = (Role.DISPATCHER, Role.ADMIN)
-
 
 def _viewer(request: HttpRequest) -> Membership:
     membership = request.membership
-    if membership is None or membership.role not in VIEWERS:
-        raise PermissionDenied("The dispatch board is for dispatchers and supervisors.")
+    require(membership, "board.view")
     return membership
 
 
@@ -63,7 +60,7 @@ def _board(request: HttpRequest, membership: Membership) -> HttpResponse:
             return HttpResponse(status=204)
     filters = BoardFilters.from_query(request.GET)
     day = board_day(request.GET, org_zone(membership))
-    can_plan = membership.role in PLANNERS
+    can_plan = may(membership, "work.dispatch")
     query = request.GET.copy()
     query.pop("since", None)
     context: dict = {}
@@ -126,8 +123,7 @@ def _board(request: HttpRequest, membership: Membership) -> HttpResponse:
 def plan(request: HttpRequest) -> HttpResponse:
     """Assign and/or reschedule one work order: the keyboard path, and what a drop posts to."""
     membership = _viewer(request)
-    if membership.role not in PLANNERS:
-        raise PermissionDenied("Only dispatchers plan work.")
+    require(membership, "work.dispatch")
     with timezone.override(org_zone(membership)):
         return _plan(request, membership)
 

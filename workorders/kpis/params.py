@@ -6,20 +6,15 @@ from zoneinfo import ZoneInfo
 from django.utils import timezone
 
 from assets.models import Location
-from fieldops.accounts.models import Membership, Role
-from fieldops.errors import PermissionDenied, ValidationFailed
+from fieldops.accounts.models import Membership
+from fieldops.accounts.permissions import require
+from fieldops.errors import ValidationFailed
 from fieldops.tenancy import get_for_organization
 from workorders.dispatch.models import Crew
 from workorders.kpis.selectors import DEFAULT_FTF_DAYS, Scope
 
-READERS = (Role.SUPERVISOR, Role.ADMIN, Role.DISPATCHER)
 DEFAULT_DAYS = 30
 MAX_DAYS = 366
-
-
-def require_dashboard_reader(membership: Membership) -> None:
-    if membership.role not in READERS:
-        raise PermissionDenied("Dashboards are for supervisors, dispatchers and admins.")
 
 
 def _date(value: str | None, name: str) -> date | None:
@@ -42,7 +37,7 @@ def scope_for(
 ) -> Scope:
     """The scope a member asked for: a period of local dates (default the last 30 days to
     today), a site subtree and a team of their own organisation (another's is a 404)."""
-    require_dashboard_reader(membership)
+    require(membership, "dashboard.read")
     organization = membership.organization
     today = timezone.now().astimezone(ZoneInfo(organization.time_zone)).date()
     end_date = _date(end, "end") or today

@@ -17,11 +17,12 @@ from django.views.decorators.http import require_GET
 from django.views.decorators.vary import vary_on_headers
 
 from assets.models import Location
+from fieldops.accounts.permissions import require
 from workorders.dispatch.models import Crew
 from workorders.kpis import cache as kpis_cache
 from workorders.kpis import charts, overview, selectors
 from workorders.kpis.drilldowns import drill_list
-from workorders.kpis.params import require_dashboard_reader, scope_for
+from workorders.kpis.params import scope_for
 
 FILTERS = ("start", "end", "site", "team")
 # The figures' version the live board shows; equal versions mean equal figures.
@@ -76,7 +77,7 @@ def reader_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         if request.membership is None:
             return redirect("no-organization")
-        require_dashboard_reader(request.membership)
+        require(request.membership, "dashboard.read")
         return view(request, *args, **kwargs)
 
     return wrapper

@@ -197,7 +197,7 @@ def plan_occurrences(request: HttpRequest, plan_id: UUID, limit: int = 30) -> li
 )
 def compliance(request: HttpRequest, start: date | None = None, end: date | None = None) -> dict:
     membership: Membership = request.auth
-    services.plans.require_reader(membership)
+    services.plans.require(membership, "maintenance.read")
     default_start, default_end, today = selectors.compliance_period(
         membership.organization.time_zone, days=90
     )

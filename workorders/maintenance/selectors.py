@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from assets.models import MeterReading
 from fieldops.accounts.models import Membership
+from fieldops.accounts.permissions import require
 from fieldops.tenancy import get_for_organization
 from workorders.maintenance.meters import MeterState, cumulative_meters
 from workorders.maintenance.models import (
@@ -24,7 +25,6 @@ from workorders.maintenance.models import (
     Trigger,
 )
 from workorders.maintenance.schedule import add_interval, local_today
-from workorders.maintenance.services.plans import require_reader
 
 RESOLVED = (
     OccurrenceStatus.ON_TIME,
@@ -36,7 +36,7 @@ RESOLVED = (
 
 
 def plans_for(membership: Membership) -> QuerySet[MaintenancePlan]:
-    require_reader(membership)
+    require(membership, "maintenance.read")
     return (
         MaintenancePlan.objects.filter(organization_id=membership.organization_id)
         .select_related("asset", "location")
@@ -308,7 +308,7 @@ def preview_dues(
 
 
 def rules_for(membership: Membership) -> QuerySet[ConditionRule]:
-    require_reader(membership)
+    require(membership, "maintenance.read")
     open_firings = RuleFiring.objects.filter(is_open=True).select_related("work_order")
     return (
         ConditionRule.objects.filter(organization_id=membership.organization_id)

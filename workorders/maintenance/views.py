@@ -15,7 +15,8 @@ from django.views.decorators.http import require_POST
 from django.views.decorators.vary import vary_on_headers
 
 from assets.models import Asset, Location, Meter, MeterKind
-from fieldops.errors import PermissionDenied, ValidationFailed
+from fieldops.accounts.permissions import may, require
+from fieldops.errors import ValidationFailed
 from fieldops.pagination import cursor_paginate
 from workorders.maintenance import selectors, services
 from workorders.maintenance.charts import rule_chart
@@ -32,9 +33,7 @@ from workorders.maintenance.models import (
 )
 from workorders.maintenance.schedule import local_today
 from workorders.maintenance.services.plans import (
-    PLANNERS,
     SPEC_FIELDS,
-    require_reader,
     validate_plan,
 )
 from workorders.maintenance.services.rules import RULE_FIELDS
@@ -74,7 +73,7 @@ def member_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         if request.membership is None:
             return redirect("no-organization")
-        require_reader(request.membership)
+        require(request.membership, "maintenance.read")
         return view(request, *args, **kwargs)
 
     return wrapper
@@ -111,7 +110,7 @@ def _choices(request: HttpRequest) -> dict[str, Any]:
 
 
 def _can_plan(request: HttpRequest) -> bool:
-    return request.membership.role in PLANNERS
+    return may(request.membership, "maintenance.plan")
 
 
 @member_view
@@ -209,14 +208,9 @@ def plan_edit(request: HttpRequest, plan_id: Any) -> HttpResponse:
     return _plan_save(request, plan)
 
 
-def _require_planner(request: HttpRequest) -> None:
-    """Editors are for those who may save: nobody types a plan only to be refused."""
-    if not _can_plan(request):
-        raise PermissionDenied("Supervisors and admins define maintenance plans and rules.")
-
-
 def _plan_save(request: HttpRequest, plan: MaintenancePlan | None) -> HttpResponse:
-    _require_planner(request)
+    # Editors are for those who may save: nobody types a plan only to be refused.
+    require(request.membership, "maintenance.plan")
     if request.method != "POST":
         return _plan_editor(
             request,
@@ -391,7 +385,8 @@ def _rule_page(
 
 @member_view
 def rule_new(request: HttpRequest) -> HttpResponse:
-    _require_planner(request)
+    # Editors are for those who may save: nobody types a plan only to be refused.
+    require(request.membership, "maintenance.plan")
     return _rule_save(request, None)
 
 

@@ -8,7 +8,8 @@ from typing import Any, TypeVar
 
 from django.utils import timezone
 
-from fieldops.accounts.models import Membership, Role
+from fieldops.accounts.models import Membership
+from fieldops.accounts.permissions import may
 from fieldops.errors import PermissionDenied, ValidationFailed
 from fieldops.events import publish_event
 from workorders.models import ChangeSource, WorkOrder, WorkOrderHistory
@@ -18,7 +19,6 @@ DEVICE_CLOCK_AHEAD = timedelta(minutes=5)
 # Offline queues can wait days for signal, but not months.
 DEVICE_TIME_MAX_AGE = timedelta(days=30)
 
-MANAGERS = (Role.DISPATCHER, Role.SUPERVISOR, Role.ADMIN)
 
 T = TypeVar("T")
 # Inside batch_memos() (an offline push: hundreds of changes in one request), rows that every
@@ -60,11 +60,6 @@ def occurred_at(device_time: datetime | None, *, field: str = "occurred_at") -> 
     return min(device_time, now)
 
 
-def require_role(membership: Membership, *roles: str) -> None:
-    if membership.role not in roles:
-        raise PermissionDenied()
-
-
 def is_assignee(work_order: WorkOrder, membership: Membership) -> bool:
     # all() uses the prefetched assignments when the caller loaded them (selectors do).
     return any(a.membership_id == membership.pk for a in work_order.assignments.all())
@@ -72,7 +67,7 @@ def is_assignee(work_order: WorkOrder, membership: Membership) -> bool:
 
 def require_worker(work_order: WorkOrder, membership: Membership) -> None:
     """Technicians record work only on jobs assigned to them; managers may record for anyone."""
-    if membership.role in MANAGERS:
+    if may(membership, "work.edit"):
         return
     if not is_assignee(work_order, membership):
         raise PermissionDenied("This work order is not assigned to you.")

@@ -17,7 +17,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Model
 from django.utils import timezone
 
-from fieldops.accounts.models import Membership, Role
+from fieldops.accounts.models import Membership
 from fieldops.errors import NotFound, ValidationFailed
 from fieldops.uploads import CheckedUpload
 from workorders.lifecycle import FROZEN_STATUSES
@@ -176,8 +176,7 @@ def note_add(
     existing = _replayed(Note, client_id, work_order)
     if existing:
         return existing, False
-    if membership.role == Role.TECHNICIAN:
-        require_worker(work_order, membership)
+    require_worker(work_order, membership)
     text = clean_text(text, field="text", max_length=20000, required=True)
     note, created = _create(
         Note,
@@ -439,8 +438,7 @@ def attachment_add(
     existing = _replayed(Attachment, client_id, work_order)
     if existing:
         return existing, False
-    if membership.role == Role.TECHNICIAN:
-        require_worker(work_order, membership)
+    require_worker(work_order, membership)
     _open_for_records(work_order)
     item = checklist_item_get(work_order, checklist_item_id) if checklist_item_id else None
     attachment = Attachment(

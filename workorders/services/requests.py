@@ -7,7 +7,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from assets.models import Asset
-from fieldops.accounts.models import Membership, Role
+from fieldops.accounts.models import Membership
+from fieldops.accounts.permissions import require
 from fieldops.errors import RateLimitExceeded, ValidationFailed
 from fieldops.throttling import spend_allowance
 from fieldops.uploads import CheckedUpload, upload_stash
@@ -19,7 +20,7 @@ from workorders.models import (
     RequestStatus,
     WorkOrder,
 )
-from workorders.services._common import clean_text, require_role
+from workorders.services._common import clean_text
 from workorders.services.creation import WorkOrderSpec, work_order_create
 
 FORM_SALT = "workorders.request-form"
@@ -178,7 +179,7 @@ def request_approve(
     work_type: str = "corrective",
 ) -> WorkOrder:
     """Turn a request into a work order: its text and photo carried over."""
-    require_role(membership, Role.DISPATCHER, Role.SUPERVISOR, Role.ADMIN)
+    require(membership, "requests.triage")
     with transaction.atomic():
         request = _lock_new(request)
         spec = WorkOrderSpec(
@@ -223,7 +224,7 @@ def request_approve(
 
 
 def request_reject(*, membership: Membership, request: Request, reason: str) -> Request:
-    require_role(membership, Role.DISPATCHER, Role.SUPERVISOR, Role.ADMIN)
+    require(membership, "requests.triage")
     reason = clean_text(reason, field="reason", max_length=500, required=True)
     with transaction.atomic():
         request = _lock_new(request)

@@ -7,14 +7,13 @@ from django.db import transaction
 
 from assets.models import Asset, Location
 from fieldops.accounts.models import Membership
+from fieldops.accounts.permissions import require
 from fieldops.errors import ValidationFailed
 from workorders.models import ChangeSource, Priority, WorkOrder, WorkOrderHistory, WorkType
 from workorders.services._common import (
-    MANAGERS,
     occurred_at,
     publish_work_order_event,
     record_history,
-    require_role,
 )
 from workorders.services.creation import resolve_in_organization
 from workorders.services.transitions import lock_current
@@ -78,7 +77,7 @@ def work_order_update(
     changes: dict[str, Any],
     source: str = ChangeSource.WEB,
 ) -> WorkOrder:
-    require_role(membership, *MANAGERS)
+    require(membership, "work.edit")
     clean = _clean(work_order.organization_id, changes)
     with transaction.atomic():
         work_order = lock_current(work_order.pk, expected_version)

@@ -11,10 +11,10 @@ from django.urls import NoReverseMatch, reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
 from assets.models import Asset
+from fieldops.accounts.permissions import require
 from fieldops.errors import (
     DomainError,
     NotFound,
-    PermissionDenied,
     RateLimitExceeded,
     ValidationFailed,
 )
@@ -23,7 +23,6 @@ from fieldops.uploads import CheckedUpload, check_upload, upload_unstash
 from workorders import services
 from workorders.models import Priority, Request, RequestStatus
 from workorders.selectors import request_get_for_member, requests_for
-from workorders.services._common import MANAGERS
 from workorders.services.requests import MIN_FILL_SECONDS
 
 FORM_FIELDS = ("description", "reporter_name", "reporter_contact")
@@ -161,11 +160,6 @@ def request_status(request: HttpRequest, token: str) -> HttpResponse:
 # --- The dispatcher's triage -----------------------------------------------------------------
 
 
-def _require_manager(request: HttpRequest) -> None:
-    if request.membership is None or request.membership.role not in MANAGERS:
-        raise PermissionDenied("Only dispatchers, supervisors and admins triage requests.")
-
-
 def _triage(
     request: HttpRequest,
     *,
@@ -205,7 +199,7 @@ def _triage(
 
 @login_required
 def request_triage(request: HttpRequest) -> HttpResponse:
-    _require_manager(request)
+    require(request.membership, "requests.triage")
     return _triage(request)
 
 
@@ -219,7 +213,7 @@ def _work_order_url(reference: str) -> str:
 @login_required
 @require_POST
 def request_approve(request: HttpRequest, request_id: UUID) -> HttpResponse:
-    _require_manager(request)
+    require(request.membership, "requests.triage")
     found = request_get_for_member(request.membership, request_id)
     typed = {"priority": request.POST.get("priority", ""), "title": request.POST.get("title", "")}
     try:
@@ -238,7 +232,7 @@ def request_approve(request: HttpRequest, request_id: UUID) -> HttpResponse:
 @login_required
 @require_POST
 def request_reject(request: HttpRequest, request_id: UUID) -> HttpResponse:
-    _require_manager(request)
+    require(request.membership, "requests.triage")
     found = request_get_for_member(request.membership, request_id)
     typed = {"reason": request.POST.get("reason", "")}
     try:

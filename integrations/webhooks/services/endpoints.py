@@ -9,8 +9,9 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from fieldops.accounts.models import Membership, Role
-from fieldops.errors import NotFound, PermissionDenied, ValidationFailed
+from fieldops.accounts.models import Membership
+from fieldops.accounts.permissions import require
+from fieldops.errors import NotFound, ValidationFailed
 from fieldops.events import CATALOGUE
 from integrations.crypto import fernet
 from integrations.models import Connection
@@ -19,13 +20,8 @@ from integrations.webhooks.signing import secret_generate
 from integrations.webhooks.urlguard import url_check
 
 
-def require_admin(membership: Membership) -> None:
-    if membership.role != Role.ADMIN:
-        raise PermissionDenied("Only admins manage webhooks.")
-
-
 def endpoint_get_for_user(membership: Membership, public_id: Any) -> WebhookEndpoint:
-    require_admin(membership)
+    require(membership, "webhooks.admin")
     try:
         return WebhookEndpoint.objects.get(
             organization_id=membership.organization_id, public_id=public_id
@@ -71,7 +67,7 @@ def endpoint_create(
     description: str = "",
     connection_id: Any = None,
 ) -> CreatedEndpoint:
-    require_admin(membership)
+    require(membership, "webhooks.admin")
     url_check(url)
     _check_event_types(event_types)
     connection = _connection(membership, connection_id)
@@ -90,7 +86,7 @@ def endpoint_create(
 def endpoint_update(
     *, membership: Membership, endpoint: WebhookEndpoint, values: dict[str, Any]
 ) -> WebhookEndpoint:
-    require_admin(membership)
+    require(membership, "webhooks.admin")
     fields: list[str] = []
     if "url" in values:
         url_check(values["url"])

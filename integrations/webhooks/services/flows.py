@@ -10,6 +10,7 @@ from typing import Any
 
 from django.db import transaction
 
+from fieldops.accounts.permissions import require
 from fieldops.errors import ValidationFailed
 from fieldops.events import CATALOGUE, Event
 from integrations.models import Entity
@@ -139,9 +140,9 @@ def on_event_flows(event: Event) -> None:
 
 def flow_create(*, membership: Any, values: dict[str, Any]) -> Flow:
     from integrations.models import Connection
-    from integrations.webhooks.services.endpoints import endpoint_get_for_user, require_admin
+    from integrations.webhooks.services.endpoints import endpoint_get_for_user
 
-    require_admin(membership)
+    require(membership, "webhooks.admin")
     endpoint = connection = None
     if values.get("endpoint_id"):
         endpoint = endpoint_get_for_user(membership, values["endpoint_id"])

@@ -9,8 +9,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from assets.models import Asset, Location, Meter, MeterKind
-from fieldops.accounts.models import Membership, Role
-from fieldops.errors import PermissionDenied, ValidationFailed, VersionConflict
+from fieldops.accounts.models import Membership
+from fieldops.accounts.permissions import require
+from fieldops.errors import ValidationFailed, VersionConflict
 from fieldops.tenancy import get_for_organization
 from workorders.maintenance.models import (
     IntervalUnit,
@@ -23,19 +24,7 @@ from workorders.maintenance.schedule import shortest_interval_days
 from workorders.maintenance.services.targets import targets_sync
 from workorders.models import ChecklistItemKind, Priority
 
-PLANNERS = (Role.SUPERVISOR, Role.ADMIN)
-READERS = (Role.DISPATCHER, Role.SUPERVISOR, Role.ADMIN)
 MAX_TARGETS = 5000
-
-
-def require_planner(membership: Membership) -> None:
-    if membership.role not in PLANNERS:
-        raise PermissionDenied("Only supervisors and admins can change maintenance plans.")
-
-
-def require_reader(membership: Membership) -> None:
-    if membership.role not in READERS:
-        raise PermissionDenied("Maintenance plans are for dispatchers, supervisors and admins.")
 
 
 @dataclass
@@ -260,7 +249,7 @@ def validate_plan(spec: PlanSpec, *, organization_id: int) -> dict[str, Any]:
 
 
 def plan_create(*, membership: Membership, spec: PlanSpec) -> MaintenancePlan:
-    require_planner(membership)
+    require(membership, "maintenance.plan")
     organization_id = membership.organization_id
     values = validate_plan(spec, organization_id=organization_id)
     with transaction.atomic():
@@ -300,7 +289,7 @@ def plan_update(
 ) -> MaintenancePlan:
     """Change a plan. A changed schedule recomputes every target's next due point from today;
     work orders already opened stay as they are."""
-    require_planner(membership)
+    require(membership, "maintenance.plan")
     unknown = set(changes) - set(SPEC_FIELDS)
     if unknown:
         raise ValidationFailed(details={"fields": dict.fromkeys(unknown, "Unknown field.")})

@@ -19,6 +19,7 @@ from django.db.models import F, Q
 
 from assets.models import Meter, MeterKind, MeterReading
 from fieldops.accounts.models import Membership
+from fieldops.accounts.permissions import require
 from fieldops.errors import ValidationFailed, VersionConflict
 from fieldops.tenancy import get_for_organization
 from workorders.maintenance.models import (
@@ -30,7 +31,6 @@ from workorders.maintenance.models import (
 )
 from workorders.maintenance.schedule import least_squares
 from workorders.maintenance.services.completion import close_finished_firings
-from workorders.maintenance.services.plans import require_planner
 from workorders.models import ChangeSource, Priority, WorkType
 from workorders.services import WorkOrderSpec, work_order_create
 
@@ -153,7 +153,7 @@ def validate_rule(spec: RuleSpec, *, organization_id: int) -> dict[str, Any]:
 
 
 def rule_create(*, membership: Membership, spec: RuleSpec) -> ConditionRule:
-    require_planner(membership)
+    require(membership, "maintenance.plan")
     values = validate_rule(spec, organization_id=membership.organization_id)
     return ConditionRule.objects.create(organization_id=membership.organization_id, **values)
 
@@ -163,7 +163,7 @@ def rule_update(
 ) -> ConditionRule:
     """Change a rule. A changed condition starts evaluation afresh (state ok, checkpoint kept:
     readings already seen are not replayed against the new limit)."""
-    require_planner(membership)
+    require(membership, "maintenance.plan")
     unknown = set(changes) - set(RULE_FIELDS)
     if unknown:
         raise ValidationFailed(details={"fields": dict.fromkeys(unknown, "Unknown field.")})
