@@ -201,6 +201,9 @@ class SyncRun(TimeStampedModel):
     error_code = models.CharField(max_length=40, blank=True)
     error_message = models.CharField(max_length=1000, blank=True)
     errors = models.JSONField(default=list, blank=True)
+    # What the run did not do that the caller might assume it did, e.g. a first sync limited by
+    # the connection's ``first_sync_days``: [{"code", "message"}]. Not errors: the run completed.
+    warnings = models.JSONField(default=list, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
 
     class Meta:

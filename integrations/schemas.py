@@ -18,7 +18,9 @@ class ConnectionIn(Schema):
         default_factory=dict, description="Stored encrypted; never returned."
     )
     settings: dict[str, Any] = Field(
-        default_factory=dict, description="Non-secret options: database, company, page_size…"
+        default_factory=dict,
+        description="Non-secret options: database, company, page_size, first_sync_days (limit a "
+        "first sync to that many days back; unset, a first sync reads everything)…",
     )
     rate_limit_per_minute: int = 600
     max_concurrency: int = 4
@@ -129,6 +131,9 @@ class SyncRunOut(Schema):
     attempts: int
     error: dict[str, str] | None
     errors: list[dict[str, Any]]
+    warnings: list[dict[str, Any]] = Field(
+        description="What the run deliberately did not read, e.g. FIRST_SYNC_LIMITED."
+    )
 
     @staticmethod
     def from_model(run: SyncRun) -> "SyncRunOut":
@@ -155,6 +160,7 @@ class SyncRunOut(Schema):
                     "deleted",
                     "attempts",
                     "errors",
+                    "warnings",
                 )
             },
         )

@@ -1,8 +1,9 @@
 """The sync engine: one run reads one entity of one connection, page by page.
 
 * The run's ``since`` is fixed at start: the last completed run's watermark minus a look-back
-  window (late writes with an older modification time), or a bounded backfill window on the first
-  run; a full run reads everything.
+  window (late writes with an older modification time). A run with no watermark yet (the
+  connection's first) reads everything, as a full run, unless the connection sets
+  ``first_sync_days``: then it reads that far back and says so in the run's ``warnings``.
 * Each page is written in one transaction together with the checkpoint cursor and the run's
   counts, so a worker killed between pages resumes from the next page and counts nothing twice.
   Nothing is sent to the ERP inside that transaction: a page is fetched before it opens, and on
@@ -50,7 +51,6 @@ from integrations.unified import to_json_many
 logger = logging.getLogger("integrations.sync")
 
 LOOKBACK = timedelta(minutes=5)
-BACKFILL = timedelta(days=90)
 PAGE_SIZE = 200
 MAX_ATTEMPTS = 5
 MAX_ERRORS_KEPT = 50
@@ -119,17 +119,50 @@ def _begin(run: SyncRun, checkpoint: SyncCheckpoint) -> None:
     resuming = run.status == SyncRunStatus.RUNNING and checkpoint.run_id == run.pk
     run.attempts += 1
     if not resuming:
+        run.warnings = []
+        limit = _first_sync_days(run.connection)
         if run.full:
             run.since = None
         elif checkpoint.watermark:
             run.since = checkpoint.watermark - LOOKBACK
+        elif limit:
+            run.since = now - timedelta(days=limit)
+            run.warnings = [
+                {
+                    "code": "FIRST_SYNC_LIMITED",
+                    "message": f"First sync limited to the last {limit} days by the connection's "
+                    f"first_sync_days setting: records last changed before "
+                    f"{run.since:%Y-%m-%d %H:%M} UTC were not read. Run a full sync to read them.",
+                }
+            ]
         else:
-            run.since = now - BACKFILL
+            # Nothing synced yet: read everything (and, having read it all, infer deletions).
+            run.since, run.full = None, True
         run.status, run.started_at = SyncRunStatus.RUNNING, now
         checkpoint.run, checkpoint.cursor = run, ""
         checkpoint.pending_watermark = checkpoint.watermark
         checkpoint.save(update_fields=["run", "cursor", "pending_watermark", "updated_at"])
-    run.save(update_fields=["attempts", "since", "status", "started_at", "updated_at"])
+    run.save(
+        update_fields=[
+            "attempts",
+            "since",
+            "full",
+            "warnings",
+            "status",
+            "started_at",
+            "updated_at",
+        ]
+    )
+
+
+def _first_sync_days(connection: Connection) -> int | None:
+    """The connection's explicit limit on a first sync's look-back, if it sets a valid one."""
+    value = (connection.settings or {}).get("first_sync_days")
+    try:
+        days = int(value) if value not in (None, "") else 0
+    except (TypeError, ValueError):
+        return None
+    return days if days > 0 else None
 
 
 def sync_run_execute(*, run_id: int, connector: Connector | None = None) -> SyncRun:
@@ -389,6 +422,8 @@ def _event_data(run: SyncRun) -> dict[str, Any]:
         "entity": run.entity,
         "status": run.status,
         "full": run.full,
+        "since": run.since.isoformat() if run.since else None,
+        "warnings": run.warnings,
         "counts": {
             "created": run.created,
             "updated": run.updated,
