@@ -214,6 +214,20 @@
   }, true);
 
   /* --- what the technician must decide: conflicts and refusals -------------------------------- */
+  /* What a change without free text held, in words, so a refused one is not lost from sight. */
+  function entered(item) {
+    const d = item.data;
+    switch (item.kind) {
+      case "time_entry.add": return d.minutes ? `${d.minutes} min ${d.kind}` : `${d.kind} timer started`;
+      case "time_entry.stop": return "Timer stopped";
+      case "part.use": return `${d.quantity} × ${d.label || d.part_code || d.part_id}`;
+      case "checklist.answer": return `Checklist answer: ${d.value ?? d.result ?? ""}`;
+      case "attachment.add": return `Photo or file: ${d.name || ""}`;
+      default: return "";
+    }
+  }
+
+
   async function showProblems() {
     const main = document.getElementById("main");
     let panel = document.getElementById("outbox-problems");
@@ -228,7 +242,7 @@
     items.forEach((item) => {
       const row = el("div", { class: "problem" });
       row.append(el("p", { class: "error" }, item.reason));
-      const typed = item.data.text || item.data.resolution_notes || item.data.signer_name || "";
+      const typed = item.data.text || item.data.resolution_notes || item.data.signer_name || entered(item);
       if (typed) {
         row.append(el("p", { class: "muted" }, "What you entered (kept here until you dismiss it):"));
         row.append(el("textarea", { readonly: "", rows: "3", "aria-label": "What you entered" }, typed));

@@ -112,16 +112,19 @@
         for (let n = 0; n < results.length; n += 1) {
           const result = results[n];
           const entry = batch[n];
-          const status = result.status === "duplicate" ? result.original.status : result.status;
+          // A duplicate (the worker and the page pushed at once) carries the first answer.
+          const answer = result.status === "duplicate" ? result.original : result;
+          const status = answer.status;
           if (status === "applied") {
             outcome.applied += 1;
             await api.remove(entry.seq);
           } else {
             outcome.problems += 1;
             entry.state = status; // "conflict" or "rejected": kept until the technician decides
-            entry.reason = result.reason || (result.error && result.error.message) || status;
-            entry.details = result.error ? result.error.details : {};
-            entry.current = result.current || null;
+            entry.reason = answer.reason || (answer.error && answer.error.message) || status;
+            entry.code = answer.code || (answer.error && answer.error.code) || "";
+            entry.details = answer.error ? answer.error.details : {};
+            entry.current = answer.current || null;
             await api.update(entry);
           }
         }

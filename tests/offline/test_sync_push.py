@@ -130,10 +130,12 @@ def test_status_change_on_work_that_moved_on_is_a_conflict(with_token, technicia
     assert results[0]["status"] == "conflict"
     assert results[0]["current"]["status"] == "cancelled"
     assert "cancelled" in results[0]["reason"]
-    # append-only children never conflict, but a cancelled job takes notes still
-    assert results[1]["status"] == "applied"
+    # Cancelled work takes no records either: the note comes back for the phone to show.
+    assert (results[1]["status"], results[1]["code"]) == ("conflict", "WORK_ORDER_LOCKED")
+    assert results[1]["current"]["status"] == "cancelled"
     job.refresh_from_db()
     assert job.status == "cancelled"
+    assert not job.notes.exists()
 
 
 def test_rejections_carry_the_error_and_change_nothing(with_token, technician, job):

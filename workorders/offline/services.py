@@ -20,12 +20,14 @@ from workorders.dispatch.services import device_state_record
 from workorders.offline.appliers import APPLIERS, Mutation, StaleChange, Targets
 from workorders.offline.models import SyncMutation
 from workorders.offline.selectors import work_orders_by_id
+from workorders.selectors import work_order_get_for_member, work_order_out
 from workorders.services.children import (
     insert_deferred,
     records_batched,
     records_deferred,
     unused_client_ids,
 )
+from workorders.services.locking import WorkOrderLocked
 
 logger = logging.getLogger("fieldops.sync")
 MAX_BATCH = 1000
@@ -278,6 +280,18 @@ def _run(
             "status": "conflict",
             "reason": exc.message,
             "current": _plain(exc.current),
+        }
+    except WorkOrderLocked as exc:
+        # Done work changed on a phone that did not know yet: the phone shows it as a conflict
+        # with the job as it is now, and keeps what was typed until the technician decides.
+        targets.clear()
+        current = work_order_get_for_member(membership, exc.work_order.public_id)
+        return {
+            "id": key,
+            "status": "conflict",
+            "code": exc.code,
+            "reason": exc.message,
+            "current": _plain(work_order_out(current)),
         }
     except DomainError as exc:
         targets.clear()

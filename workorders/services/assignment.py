@@ -22,6 +22,7 @@ from workorders.dispatch.selectors import (
 from workorders.lifecycle import PEOPLE_MOVES, TRANSITIONS, Move, Status
 from workorders.models import ChangeSource, WorkOrder, WorkOrderAssignment, WorkOrderHistory
 from workorders.services._common import clean_text, occurred_at, record_history
+from workorders.services.locking import require_unlocked
 from workorders.services.transitions import lock_current, may_move
 from workorders.services.updates import work_order_update
 
@@ -70,6 +71,7 @@ def work_order_assign(
         )
     with transaction.atomic():
         work_order = lock_current(work_order.pk, expected_version)
+        require_unlocked(work_order)
         _require_move(work_order, membership)
         problems = _problems(membership, work_order, technicians, start)
         _require_override(problems, override=override, reason=reason)

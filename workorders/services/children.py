@@ -44,6 +44,7 @@ from workorders.services._common import (
     publish_work_order_event,
     require_worker,
 )
+from workorders.services.locking import lock_for_records, require_unlocked
 
 M = TypeVar("M", bound=Model)
 MAX_TIME_ENTRY = timedelta(hours=24)
@@ -62,30 +63,37 @@ def _replayed(model: type[M], client_id: UUID | None, work_order: WorkOrder) -> 
     return existing
 
 
-def _open_for_records(work_order: WorkOrder) -> None:
-    if work_order.status in FROZEN_STATUSES:
-        raise ValidationFailed(
-            f"{work_order.get_status_display()} work orders take no more records.",
-            details={"status": work_order.status},
-        )
+def _locked_afresh(work_order: WorkOrder) -> None:
+    """In the inserting transaction: the row locked and checked as it is now."""
+    require_unlocked(WorkOrder.objects.select_for_update().get(pk=work_order.pk))
 
 
 # Inside records_deferred(), new rows are collected and inserted together by its caller, and
 # client ids it already checked are known to be new (no look-up per record).
-_deferred_rows: ContextVar[list[Model] | None] = ContextVar("deferred_rows", default=None)
+class DeferredRecords(list[Model]):
+    """Rows to insert, and the work orders they go on (locked and checked again at insert)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.work_order_ids: set[int] = set()
+
+
+_deferred_rows: ContextVar[DeferredRecords | None] = ContextVar("deferred_rows", default=None)
 _new_ids: ContextVar[frozenset[UUID]] = ContextVar("new_ids", default=frozenset())
 
 
-def _create(model: type[M], client_id: UUID | None, **fields: Any) -> tuple[M, bool]:
+def _create(model: type[M], client_id: UUID | None, on: WorkOrder, **fields: Any) -> tuple[M, bool]:
     row = model(**fields)
     if client_id is not None:
         row.public_id = client_id
     deferred = _deferred_rows.get()
     if deferred is not None:
         deferred.append(row)
+        deferred.work_order_ids.add(on.pk)
         return row, True
     try:
         with transaction.atomic():
+            _locked_afresh(on)
             row.save()
     except IntegrityError:
         # The same client id arriving twice at once: the other request stored it.
@@ -113,11 +121,11 @@ def _touch(work_order: WorkOrder, what: str) -> None:
 
 
 @contextmanager
-def records_deferred(new_ids: frozenset[UUID] = frozenset()) -> Iterator[list[Model]]:
+def records_deferred(new_ids: frozenset[UUID] = frozenset()) -> Iterator[DeferredRecords]:
     """Validate append-only records without writing them: the caller bulk-inserts the list it
     is given (and takes care of a duplicate id, which then fails the whole insert).
     ``new_ids``: client ids the caller found unused, so they need no look-up here."""
-    rows: list[Model] = []
+    rows = DeferredRecords()
     token, ids_token = _deferred_rows.set(rows), _new_ids.set(new_ids)
     try:
         yield rows
@@ -140,7 +148,8 @@ def unused_client_ids(candidates: set[UUID]) -> frozenset[UUID]:
     return frozenset(candidates - {row[0] for row in taken[0].union(*taken[1:], all=True)})
 
 
-def insert_deferred(rows: list[Model]) -> None:
+def insert_deferred(rows: DeferredRecords) -> None:
+    lock_for_records(rows.work_order_ids)
     by_model: dict[type[Model], list[Model]] = {}
     for row in rows:
         by_model.setdefault(type(row), []).append(row)
@@ -177,10 +186,12 @@ def note_add(
     if existing:
         return existing, False
     require_worker(work_order, membership)
+    require_unlocked(work_order)
     text = clean_text(text, field="text", max_length=20000, required=True)
     note, created = _create(
         Note,
         client_id,
+        work_order,
         organization_id=work_order.organization_id,
         work_order=work_order,
         author=membership,
@@ -208,7 +219,7 @@ def time_entry_add(
     if existing:
         return existing, False
     require_worker(work_order, membership)
-    _open_for_records(work_order)
+    require_unlocked(work_order)
     errors: dict[str, str] = {}
     if kind not in TimeKind.values:
         errors["kind"] = f"One of: {', '.join(TimeKind.values)}."
@@ -232,6 +243,7 @@ def time_entry_add(
     entry, created = _create(
         TimeEntry,
         client_id,
+        work_order,
         organization_id=work_order.organization_id,
         work_order=work_order,
         author=membership,
@@ -252,7 +264,9 @@ def time_entry_stop(
 ) -> TimeEntry:
     """Stop a running clock. Stopping one already stopped changes nothing (a replay)."""
     require_worker(entry.work_order, membership)
+    require_unlocked(entry.work_order)
     with transaction.atomic():
+        _locked_afresh(entry.work_order)
         entry = TimeEntry.objects.select_for_update().get(pk=entry.pk)
         if entry.ended_at is not None:
             return entry
@@ -325,7 +339,7 @@ def part_use(
     if existing:
         return existing, False
     require_worker(work_order, membership)
-    _open_for_records(work_order)
+    require_unlocked(work_order)
     part = _active_part(work_order.organization_id, part_id, part_code)
     errors: dict[str, str] = {}
     if part is None:
@@ -343,6 +357,7 @@ def part_use(
     usage, created = _create(
         PartUsage,
         client_id,
+        work_order,
         organization_id=work_order.organization_id,
         work_order=work_order,
         author=membership,
@@ -392,7 +407,7 @@ def checklist_answer(
     if existing:
         return existing, False
     require_worker(work_order, membership)
-    _open_for_records(work_order)
+    require_unlocked(work_order)
     item = checklist_item_get(work_order, item_id)
     result = (result or "").strip()
     errors: dict[str, str] = {}
@@ -412,6 +427,7 @@ def checklist_answer(
     answer, created = _create(
         ChecklistAnswer,
         client_id,
+        work_order,
         organization_id=work_order.organization_id,
         item=item,
         author=membership,
@@ -439,7 +455,7 @@ def attachment_add(
     if existing:
         return existing, False
     require_worker(work_order, membership)
-    _open_for_records(work_order)
+    require_unlocked(work_order)
     item = checklist_item_get(work_order, checklist_item_id) if checklist_item_id else None
     attachment = Attachment(
         organization_id=work_order.organization_id,
@@ -457,6 +473,8 @@ def attachment_add(
     if client_id is not None:
         attachment.public_id = client_id
     attachment.file.save(upload.name, ContentFile(upload.content), save=False)
-    attachment.save()
+    with transaction.atomic():
+        _locked_afresh(work_order)
+        attachment.save()
     _touch(work_order, "attachment")
     return attachment, True

@@ -13,7 +13,8 @@ from fieldops.accounts.models import Membership
 from fieldops.errors import ValidationFailed
 from workorders.models import WorkOrder, WorkOrderReading
 from workorders.services._common import require_worker
-from workorders.services.children import _open_for_records, _touch
+from workorders.services.children import _locked_afresh, _touch
+from workorders.services.locking import require_unlocked
 
 
 def work_order_reading_record(
@@ -29,7 +30,7 @@ def work_order_reading_record(
     """Take a reading of one of the job's asset's meters, now. A value far from the meter's last
     reading is refused (``details["unusual"]``) until the person confirms it."""
     require_worker(work_order, membership)
-    _open_for_records(work_order)
+    require_unlocked(work_order)
     meter = Meter.objects.filter(
         organization_id=work_order.organization_id,
         asset_id=work_order.asset_id,
@@ -38,6 +39,7 @@ def work_order_reading_record(
     if work_order.asset_id is None or meter is None:
         raise ValidationFailed(details={"fields": {"meter": "Not a meter of this job's asset."}})
     with transaction.atomic():
+        _locked_afresh(work_order)
         reading, created = reading_record(
             membership=membership,
             organization_id=work_order.organization_id,

@@ -16,6 +16,7 @@ from workorders.services._common import (
     record_history,
 )
 from workorders.services.creation import resolve_in_organization
+from workorders.services.locking import require_unlocked
 from workorders.services.transitions import lock_current
 
 EDITABLE = {
@@ -91,7 +92,8 @@ def work_order_update(
         if start and end and end < start:
             raise ValidationFailed(details={"scheduled_end": "Must not be before the start."})
         if not before:
-            return work_order
+            return work_order  # nothing changes (an ERP resending a record), locked or not
+        require_unlocked(work_order)
         work_order.version += 1
         work_order.save(update_fields=[*before, "version", "updated_at"])
         record_history(

@@ -27,6 +27,7 @@ from workorders.models import ChangeSource, Part, Status, TimeKind, WorkOrder
 from workorders.selectors import job_meter_readings, job_meters, work_order_get_for_member
 from workorders.serializers import checklist_out
 from workorders.services.completion import FAILURE_ANALYSIS_TYPES
+from workorders.services.locking import is_locked, reopen_hint
 from workorders.services.sla import sla_state
 from workorders.views.edit_form import edit_context
 
@@ -61,7 +62,11 @@ def detail_context(request: HttpRequest, work_order: WorkOrder, *, reload: bool 
         **(edit_context(work_order) if is_manager else {}),
         "wo": work_order,
         "sla": sla_state(work_order, now=timezone.now()),
-        "actions": [a for a in actions if a["action"] not in ("complete", "cancel")],
+        "actions": [a for a in actions if a["action"] not in ("complete", "cancel", "reopen")],
+        # Done work shows what was done, no forms; reopening is the one way back.
+        "locked": is_locked(work_order),
+        "reopen_hint": reopen_hint(work_order.status),
+        "reopen": next((a for a in actions if a["action"] == "reopen"), None),
         "can_complete": any(a["action"] == "complete" for a in actions),
         # Rendered hidden, so a phone that starts the job offline can still complete it.
         "may_complete_later": work_order.status in STARTABLE_STATUSES
@@ -133,6 +138,7 @@ def _act(
         context.update(
             errors=exc.details or {"__all__": exc.message},
             error_message=exc.message,
+            error_code=exc.code,
             form=request.POST,
             # The technicians ticked on the assign form stay ticked after a refusal.
             chosen=request.POST.getlist("technician"),
