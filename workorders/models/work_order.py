@@ -144,6 +144,14 @@ class WorkOrder(WorkOrderIdentity, OrganizationScopedModel):
     follow_up_of = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="follow_ups"
     )
+    # The failed checklist answer this follow-up was opened for (one follow-up per answer).
+    found_by = models.ForeignKey(
+        "workorders.ChecklistAnswer",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="follow_ups",
+    )
     source = models.CharField(max_length=8, choices=ChangeSource.choices, default=ChangeSource.WEB)
     # SLA clocks (set from the policy at creation, kept if the priority changes later)
     response_due_at = models.DateTimeField(null=True, blank=True)
@@ -167,6 +175,7 @@ class WorkOrder(WorkOrderIdentity, OrganizationScopedModel):
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["organization", "number"], name="wo_number_unique"),
+            models.UniqueConstraint(fields=["found_by"], name="wo_one_follow_up_per_answer"),
             models.CheckConstraint(condition=Q(status__in=Status.values), name="wo_status_valid"),
             models.CheckConstraint(
                 condition=Q(priority__in=Priority.values), name="wo_priority_valid"

@@ -13,6 +13,7 @@ from fieldops.accounts.models import Membership
 from fieldops.errors import ValidationFailed
 from workorders.models import (
     ChangeSource,
+    ChecklistAnswer,
     ChecklistItem,
     ChecklistItemKind,
     Priority,
@@ -108,6 +109,7 @@ def work_order_create(
     source: str = ChangeSource.WEB,
     client_id: UUID | None = None,
     follow_up_of: WorkOrder | None = None,
+    found_by: ChecklistAnswer | None = None,
 ) -> tuple[WorkOrder, bool]:
     """Open a work order. Returns ``(work_order, created)``: a client id already used in the
     organisation returns that work order (a replayed offline create), created=False."""
@@ -141,6 +143,7 @@ def work_order_create(
             required_skill=clean_text(spec.required_skill, field="required_skill", max_length=60),
             created_by=membership,
             follow_up_of=follow_up_of,
+            found_by=found_by,
             source=source,
         )
         if client_id is not None:

@@ -2,11 +2,18 @@
 
 from uuid import UUID
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 
 from fieldops.accounts.models import Membership
 from fieldops.errors import ValidationFailed
-from workorders.models import Attachment, ChangeSource, Priority, WorkOrder, WorkType
+from workorders.models import (
+    Attachment,
+    ChangeSource,
+    ChecklistItem,
+    Priority,
+    WorkOrder,
+    WorkType,
+)
 from workorders.services._common import require_worker
 from workorders.services.children import checklist_item_get
 from workorders.services.creation import WorkOrderSpec, work_order_create
@@ -41,29 +48,48 @@ def follow_up_create(
         asset_id=work_order.asset.public_id if work_order.asset else None,
         location_id=work_order.location.public_id if work_order.location else None,
     )
-    with transaction.atomic():
-        follow_up, created = work_order_create(
-            membership=membership,
-            organization_id=work_order.organization_id,
-            spec=spec,
-            source=source,
-            client_id=client_id,
-            follow_up_of=work_order,
-        )
-        if created:
-            # The item's photos travel along as evidence (same stored file, new record).
-            for photo in item.photos.all():
-                Attachment.objects.create(
-                    organization_id=photo.organization_id,
-                    work_order=follow_up,
-                    author=membership,
-                    occurred_at=photo.occurred_at,
-                    kind=photo.kind,
-                    file=photo.file.name,
-                    original_name=photo.original_name,
-                    content_type=photo.content_type,
-                    size=photo.size,
-                    sha256=photo.sha256,
-                    caption=f"Evidence from {work_order.reference}: {item.label}"[:300],
-                )
+    # One follow-up per failed answer (the database's unique key holds it): asking again, by a
+    # double tap, a retry or a second device, answers with the one already open.
+    existing = WorkOrder.objects.filter(found_by=answer).first()
+    if existing is not None:
+        return existing, False
+    try:
+        with transaction.atomic():
+            follow_up, created = work_order_create(
+                membership=membership,
+                organization_id=work_order.organization_id,
+                spec=spec,
+                source=source,
+                client_id=client_id,
+                follow_up_of=work_order,
+                found_by=answer,
+            )
+            if created:
+                _copy_evidence(item, follow_up, membership, work_order)
+    except IntegrityError:
+        # The same request at the same moment stored it first.
+        existing = WorkOrder.objects.filter(found_by=answer).first()
+        if existing is None:
+            raise
+        return existing, False
     return follow_up, created
+
+
+def _copy_evidence(
+    item: ChecklistItem, follow_up: WorkOrder, membership: Membership, work_order: WorkOrder
+) -> None:
+    """The item's photos travel along as evidence (same stored file, new record)."""
+    for photo in item.photos.all():
+        Attachment.objects.create(
+            organization_id=photo.organization_id,
+            work_order=follow_up,
+            author=membership,
+            occurred_at=photo.occurred_at,
+            kind=photo.kind,
+            file=photo.file.name,
+            original_name=photo.original_name,
+            content_type=photo.content_type,
+            size=photo.size,
+            sha256=photo.sha256,
+            caption=f"Evidence from {work_order.reference}: {item.label}"[:300],
+        )

@@ -72,10 +72,7 @@ def detail_context(request: HttpRequest, work_order: WorkOrder, *, reload: bool 
         "may_complete_later": work_order.status in STARTABLE_STATUSES
         and any(a.membership_id == membership.pk for a in assignments),
         "can_cancel": any(a["action"] == "cancel" for a in actions),
-        "checklist": [
-            checklist_out(item) | {"item": item}
-            for item in work_order.checklist.prefetch_related("answers", "photos")
-        ],
+        "checklist": _checklist(work_order),
         "notes": work_order.notes.select_related("author__user"),
         "time_entries": time_entries,
         "running": running,
@@ -110,6 +107,23 @@ def detail_context(request: HttpRequest, work_order: WorkOrder, *, reload: bool 
         # Called by the template once per form: a fresh id makes a double submit store once.
         "new_id": uuid.uuid4,
     }
+
+
+def _checklist(work_order: WorkOrder) -> list[dict]:
+    """Each item as the API shows it, with the follow-up its latest (failed) answer opened."""
+    items = list(work_order.checklist.prefetch_related("answers", "photos"))
+    follow_ups = {
+        follow_up.found_by_id: follow_up
+        for follow_up in WorkOrder.objects.filter(found_by__item__work_order=work_order).only(
+            "number", "found_by"
+        )
+    }
+    rows = []
+    for item in items:
+        answers = list(item.answers.all())
+        latest = answers[-1].pk if answers else None
+        rows.append(checklist_out(item) | {"item": item, "follow_up": follow_ups.get(latest)})
+    return rows
 
 
 @login_required
@@ -367,13 +381,16 @@ def follow_up(request: HttpRequest, number: str, item_id: UUID) -> HttpResponse:
     membership = _membership(request)
     work_order = work_order_get_for_member(membership, number)
     try:
-        created, _ = services.follow_up_create(
+        follow_up, created = services.follow_up_create(
             membership=membership, work_order=work_order, item_id=item_id
         )
     except DomainError as exc:
         messages.error(request, exc.message)
         return redirect("workorders:detail", number=work_order.reference)
-    messages.success(request, f"Follow-up {created.reference} opened for the failed check.")
+    if created:
+        messages.success(request, f"Follow-up {follow_up.reference} opened for the failed check.")
+    else:
+        messages.info(request, f"Follow-up {follow_up.reference} is already open for this check.")
     return redirect("workorders:detail", number=work_order.reference)
 
 
