@@ -86,7 +86,8 @@ def _media(settings, tmp_path):
 
 @pytest.fixture
 def worked(dispatcher, technician):
-    """A job worked on: a check answered, a note, a part, and a work clock still running."""
+    """A job worked on: a check answered, a note, and a travel clock running (completing stops
+    it)."""
     make_part(dispatcher.organization_id)
     job = make_work_order(
         dispatcher, work_type="inspection", checklist=[ChecklistItemSpec("Guard fitted")]
@@ -100,7 +101,7 @@ def worked(dispatcher, technician):
     services.time_entry_add(
         membership=technician,
         work_order=job,
-        kind="work",
+        kind="travel",
         started_at=timezone.now() - timedelta(minutes=30),
     )
     return job
@@ -133,7 +134,7 @@ def api_attempt(change, job, people, with_token):
     url = f"/api/v1/work-orders/{job.reference}"
     tech, office = with_token(people["technician"]), with_token(people["dispatcher"])
     item = job.checklist.get()
-    running = job.time_entries.get(ended_at__isnull=True)
+    running = job.time_entries.latest("id")  # the clock completion stopped
     now = timezone.now()
     calls = {
         "note": lambda: tech.post(f"{url}/notes", {"text": "Late note"}, content_type=JSON),
@@ -232,7 +233,7 @@ def board_attempt(change, job, people, as_member):
 
 def offline_attempt(change, job, people, with_token):
     item = job.checklist.get()
-    running = job.time_entries.get(ended_at__isnull=True)
+    running = job.time_entries.latest("id")  # the clock completion stopped
     now = timezone.now()
     typed = {
         "note": ("note.add", {"id": str(uuid.uuid4()), "text": "Typed in the basement"}),

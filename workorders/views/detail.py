@@ -27,7 +27,7 @@ from workorders.models import ChangeSource, Part, Status, TimeKind, WorkOrder
 from workorders.selectors import job_meter_readings, job_meters, work_order_get_for_member
 from workorders.serializers import checklist_out
 from workorders.services.completion import FAILURE_ANALYSIS_TYPES
-from workorders.services.locking import is_locked, reopen_hint
+from workorders.services.locking import is_locked, reopen_hint, require_unlocked
 from workorders.services.sla import sla_state
 from workorders.views.edit_form import edit_context
 
@@ -112,18 +112,26 @@ def detail_context(request: HttpRequest, work_order: WorkOrder, *, reload: bool 
 def _checklist(work_order: WorkOrder) -> list[dict]:
     """Each item as the API shows it, with the follow-up its latest (failed) answer opened."""
     items = list(work_order.checklist.prefetch_related("answers", "photos"))
-    follow_ups = {
-        follow_up.found_by_id: follow_up
-        for follow_up in WorkOrder.objects.filter(found_by__item__work_order=work_order).only(
-            "number", "found_by"
-        )
-    }
-    rows = []
-    for item in items:
-        answers = list(item.answers.all())
-        latest = answers[-1].pk if answers else None
-        rows.append(checklist_out(item) | {"item": item, "follow_up": follow_ups.get(latest)})
-    return rows
+    latest = {item.pk: answers[-1] for item in items if (answers := list(item.answers.all()))}
+    failed = [answer.pk for answer in latest.values() if answer.is_failure]
+    follow_ups = (
+        {
+            follow_up.found_by_id: follow_up
+            for follow_up in WorkOrder.objects.filter(found_by__in=failed).only(
+                "number", "found_by"
+            )
+        }
+        if failed
+        else {}
+    )
+    return [
+        checklist_out(item)
+        | {
+            "item": item,
+            "follow_up": follow_ups.get(latest[item.pk].pk) if item.pk in latest else None,
+        }
+        for item in items
+    ]
 
 
 @login_required
@@ -279,6 +287,7 @@ def time_stop(request: HttpRequest, number: str) -> HttpResponse:
     def run(membership: Membership, work_order: WorkOrder) -> str:
         entry = work_order.time_entries.filter(technician=membership, ended_at__isnull=True).first()
         if entry is None:
+            require_unlocked(work_order)  # on done work, say so rather than "nothing ran"
             return "No timer was running."
         entry = services.time_entry_stop(membership=membership, entry=entry)
         return f"Timer stopped: {entry.minutes} min of {entry.get_kind_display().lower()}."
