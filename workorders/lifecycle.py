@@ -57,8 +57,9 @@ TRANSITIONS: dict[tuple[str, str], Move] = {
     (Status.ON_HOLD, Status.IN_PROGRESS): Move("resume", FIELD, "Resume"),
     (Status.IN_PROGRESS, Status.COMPLETED): Move("complete", FIELD, "Complete"),
     (Status.COMPLETED, Status.CLOSED): Move("close", OVERSEE, "Close"),
-    (Status.COMPLETED, Status.ASSIGNED): Move("reopen", OVERSEE, "Reopen"),
-    (Status.CLOSED, Status.ASSIGNED): Move("reopen", OVERSEE, "Reopen"),
+    # Reopening done work is the office's planning call, recorded like every move.
+    (Status.COMPLETED, Status.ASSIGNED): Move("reopen", DISPATCH, "Reopen"),
+    (Status.CLOSED, Status.ASSIGNED): Move("reopen", DISPATCH, "Reopen"),
     **{
         (state, Status.CANCELLED): Move("cancel", DISPATCH | OVERSEE, "Cancel work order")
         for state in (
@@ -111,6 +112,26 @@ FROZEN_STATUSES = _in_order(
         if all(m.action == "reopen" for (s, _), m in TRANSITIONS.items() if s == status)
     }
 )
+# Locked: nothing on the job changes any more — only closing the books or a reopen lead out
+# (completed, closed, and cancelled, which nothing leads out of).
+AFTER_WORK_MOVES = frozenset({"close", "reopen"})
+LOCKED_STATUSES = _in_order(
+    {
+        status
+        for status in Status
+        if all(m.action in AFTER_WORK_MOVES for (s, _), m in TRANSITIONS.items() if s == status)
+    }
+)
+
+
+def reopen_roles(status: str) -> frozenset[str]:
+    """Who may reopen work in ``status`` (empty when it cannot be reopened)."""
+    for (source, _), move in TRANSITIONS.items():
+        if source == status and move.action == "reopen":
+            return move.allowed
+    return frozenset()
+
+
 # Signable: work being done, paused or completed — what a customer can sign for.
 SIGNABLE_STATUSES = _targets("start", "resume", "pause", "complete")
 # The assignee can still get it to "in progress" (and so complete it) without the office.

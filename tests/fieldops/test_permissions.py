@@ -86,7 +86,7 @@ def test_no_module_but_the_table_decides_access_by_role():
 
 
 @pytest.mark.parametrize(
-    "line, is_check",
+    ("line", "is_check"),
     [
         # The forms the eight removed helpers and their callers used.
         ("    if membership.role not in READERS:", True),

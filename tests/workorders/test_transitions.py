@@ -49,8 +49,8 @@ EXPECTED: dict[tuple[str, str], str] = {
     ("on_hold", "in_progress"): "Y---Y",
     ("in_progress", "completed"): "Y---Y",
     ("completed", "closed"): "---YY",
-    ("completed", "assigned"): "---YY",
-    ("closed", "assigned"): "---YY",
+    ("completed", "assigned"): "--Y-Y",  # reopen: a dispatcher's or an admin's
+    ("closed", "assigned"): "--Y-Y",
     ("new", "cancelled"): "--YYY",
     ("assigned", "cancelled"): "--YYY",
     ("dispatched", "cancelled"): "--YYY",

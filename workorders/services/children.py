@@ -20,7 +20,6 @@ from django.utils import timezone
 from fieldops.accounts.models import Membership
 from fieldops.errors import NotFound, ValidationFailed
 from fieldops.uploads import CheckedUpload
-from workorders.lifecycle import FROZEN_STATUSES
 from workorders.models import (
     Attachment,
     AttachmentKind,

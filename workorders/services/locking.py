@@ -1,46 +1,12 @@
 """Done work is locked: once a job is completed nothing on it changes (its records, its fields,
 its plan) until someone allowed to reopens it. The one check every write on a work order passes."""
 
-from functools import cache
-
 from django.db import IntegrityError
 
 from fieldops.accounts.models import Role
 from fieldops.errors import DomainError
-from workorders.models import Status, WorkOrder
-
-# Moves out of a status that do no work on the job: closing the books, and the way back.
-_AFTER_WORK = frozenset({"close", "reopen"})
-
-
-def _transitions() -> dict:
-    # Imported when first needed: the transition service itself records through children.py,
-    # which checks this lock (a module-level import would be circular).
-    from workorders.services.transitions import TRANSITIONS
-
-    return TRANSITIONS
-
-
-@cache
-def locked_statuses() -> frozenset[str]:
-    """A status is locked when nothing but those moves leads out of it (cancelled: nothing)."""
-    return frozenset(
-        status
-        for status in Status.values
-        if all(
-            move.action in _AFTER_WORK
-            for (source, _), move in _transitions().items()
-            if source == status
-        )
-    )
-
-
-def reopen_roles(status: str) -> frozenset[str]:
-    """Who may reopen work in ``status`` (empty when it cannot be reopened)."""
-    for (source, _), move in _transitions().items():
-        if source == status and move.action == "reopen":
-            return move.allowed
-    return frozenset()
+from workorders.lifecycle import LOCKED_STATUSES, reopen_roles
+from workorders.models import WorkOrder
 
 
 def reopen_hint(status: str) -> str:
@@ -65,7 +31,7 @@ class WorkOrderLocked(DomainError):
 
 
 def is_locked(work_order: WorkOrder) -> bool:
-    return work_order.status in locked_statuses()
+    return work_order.status in LOCKED_STATUSES
 
 
 def require_unlocked(work_order: WorkOrder) -> None:
@@ -83,5 +49,5 @@ def lock_for_records(work_order_ids: set[int]) -> None:
     if not work_order_ids:
         return
     rows = WorkOrder.objects.select_for_update().filter(pk__in=sorted(work_order_ids))
-    if any(status in locked_statuses() for status in rows.values_list("status", flat=True)):
+    if any(status in LOCKED_STATUSES for status in rows.values_list("status", flat=True)):
         raise IntegrityError("A work order was locked while its records were being added.")
