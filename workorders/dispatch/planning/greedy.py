@@ -1,5 +1,6 @@
-"""The baseline a dispatcher's rule of thumb gives: whoever is free first drives to the nearest
-job they may do and can still fit (window, shift, way home). No look-ahead, no priorities."""
+"""The baseline a dispatcher's rule of thumb gives: whoever is free first goes to the nearest job
+they may do and can still fit (window, shift, way home) — nearest in time, so a job whose window
+opens in the afternoon does not keep them waiting all morning. No look-ahead, no priorities."""
 
 import time
 
@@ -22,17 +23,19 @@ def greedy(
         lane = lanes[technician.id]
         here = grid.index[lane[-1].id] if lane else grid.starts[technician.id]
         best = None
-        for job in sorted(left, key=lambda j: grid.minutes[here][grid.index[j.id]]):
+        for job in left:
             if fit(technician, job):
                 continue
             timed = _timed(grid, technician, [*lane, job])
-            if not timed.problem:
-                best = (job, timed)
-                break
+            if timed.problem:
+                continue
+            key = (timed.stops[-1].start, grid.minutes[here][grid.index[job.id]], job.id)
+            if best is None or key < best[0]:
+                best = (key, job, timed)
         if best is None:
             del free[technician.id]
             continue
-        job, timed = best
+        _, job, timed = best
         lane.append(job)
         left.remove(job)
         free[technician.id] = timed.stops[-1].end

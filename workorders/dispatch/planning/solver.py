@@ -28,7 +28,9 @@ from workorders.dispatch.planning.problem import (
 from workorders.dispatch.planning.schedule import alone, fit, timed_route
 from workorders.dispatch.planning.travel import StraightLine, TravelMatrix
 
-COST_SCALE = 10
+COST_SCALE = 100
+SPAN_COST = 1
+FIRST = routing_enums_pb2.FirstSolutionStrategy.PARALLEL_CHEAPEST_INSERTION
 
 
 @dataclass(frozen=True)
@@ -62,7 +64,10 @@ def solve(
     matrix: TravelMatrix | None = None,
     time_limit: float = 5.0,
     prepared: Layout | None = None,
+    start_from: dict[str, list[str]] | None = None,
 ) -> Plan:
+    """The plan within ``time_limit`` seconds. ``start_from`` (lanes of job ids, e.g. today's
+    plan or the greedy baseline) seeds the search instead of cheapest insertion."""
     began = time.monotonic()
     grid = prepared or layout(problem, matrix or StraightLine())
     unplaced: list[Unplaced] = []
@@ -78,7 +83,7 @@ def solve(
         routes = tuple(Route(t.id, (), 0, t.shift_start) for t in problem.technicians)
         return Plan(routes, tuple(unplaced), time.monotonic() - began, "or-tools")
 
-    order = _route(problem, grid, candidates, technicians, time_limit)
+    order = _route(problem, grid, candidates, technicians, time_limit, start_from)
     routes = []
     for technician in problem.technicians:
         jobs = [problem.job(job_id) for job_id in order.get(technician.id, [])]
@@ -108,7 +113,12 @@ def _no_room(problem: Problem, job: Job) -> str:
 
 
 def _route(
-    problem: Problem, grid: Layout, jobs: list[Job], technicians, time_limit: float
+    problem: Problem,
+    grid: Layout,
+    jobs: list[Job],
+    technicians,
+    time_limit: float,
+    start_from: dict[str, list[str]] | None = None,
 ) -> dict[str, list[str]]:
     # Nodes: the candidate jobs, then each technician's start and end.
     nodes = [grid.index[j.id] for j in jobs]
@@ -131,7 +141,7 @@ def _route(
     )
     routing.AddDimension(busy, DAY_MINUTES, DAY_MINUTES, False, "time")
     clock = routing.GetDimensionOrDie("time")
-    clock.SetSpanCostCoefficientForAllVehicles(1)
+    clock.SetSpanCostCoefficientForAllVehicles(SPAN_COST)
 
     for v, technician in enumerate(technicians):
         clock.CumulVar(routing.Start(v)).SetRange(technician.shift_start, technician.shift_end)
@@ -170,13 +180,24 @@ def _route(
 
     parameters = pywrapcp.DefaultRoutingSearchParameters()
     parameters.first_solution_strategy = (
-        routing_enums_pb2.FirstSolutionStrategy.PARALLEL_CHEAPEST_INSERTION
+        FIRST
     )
     parameters.local_search_metaheuristic = (
         routing_enums_pb2.LocalSearchMetaheuristic.GUIDED_LOCAL_SEARCH
     )
     parameters.time_limit.FromMilliseconds(max(100, int(time_limit * 1000)))
-    solution = routing.SolveWithParameters(parameters)
+    solution = None
+    if start_from:
+        node_of = {job.id: node for node, job in enumerate(jobs)}
+        lanes = [
+            [node_of[j] for j in start_from.get(t.id, []) if j in node_of] for t in technicians
+        ]
+        routing.CloseModelWithParameters(parameters)
+        seed = routing.ReadAssignmentFromRoutes(lanes, True)
+        if seed is not None:
+            solution = routing.SolveFromAssignmentWithParameters(seed, parameters)
+    if solution is None:
+        solution = routing.SolveWithParameters(parameters)
     if solution is None:
         return {}
     order: dict[str, list[str]] = {}
