@@ -328,3 +328,9 @@ UPLOAD_MAX_BYTES = env_int("UPLOAD_MAX_BYTES", 10 * 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("REQUEST_MAX_BYTES", 15 * 1024 * 1024)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 QR_REQUESTS_PER_HOUR = env_int("QR_REQUESTS_PER_HOUR", 5)
+
+# --- Day planning (workorders/dispatch/planning) -----------------------------------------------
+# Seconds of solver search per plan; a routing engine for travel times (empty: straight line).
+DAY_PLAN_TIME_LIMIT = env_int("DAY_PLAN_TIME_LIMIT", 10)
+PLANNING_ROUTER_URL = env_str("PLANNING_ROUTER_URL", "")
+PLANNING_ROUTER = env_str("PLANNING_ROUTER", "osrm")  # osrm or valhalla

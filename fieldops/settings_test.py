@@ -24,3 +24,4 @@ if not REDIS_URL:
     DATABASE_ROUTERS: list[str] = []
 else:
     CHANNEL_LAYERS["default"]["CONFIG"]["prefix"] = "fieldops-test"
+DAY_PLAN_TIME_LIMIT = 1  # the machine is shared; test instances are tiny

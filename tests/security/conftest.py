@@ -23,6 +23,7 @@ from tests.factories import MembershipFactory
 from tests.integrations.factories import ConnectionFactory
 from tests.maintenance.factories import make_plan, make_rule
 from tests.workorders.factories import assign, make_part, make_work_order, move
+from workorders.dispatch.models import DayPlan
 from workorders.services import ChecklistItemSpec
 from workorders.services.children import attachment_add, note_add, time_entry_add
 from workorders.services.reports import signature_add
@@ -80,6 +81,12 @@ def build_world(prefix: str, members: dict[str, Membership], *, numbers_taken: i
         membership=technician, description="Noise at pump", asset=asset, photo=photo
     )
     plan = make_plan(admin, asset)
+    day_plan = DayPlan.objects.create(
+        organization_id=org_id,
+        day=timezone.now().date(),
+        status="ready",
+        proposal={"lanes": [], "unplaced": [], "travel": {"before": 0, "after": 0}},
+    )
     rule = make_rule(admin, gauge)
     connection = ConnectionFactory(organization_id=org_id, name=f"{prefix} ERP")
     created = endpoint_create(
@@ -125,6 +132,7 @@ def build_world(prefix: str, members: dict[str, Membership], *, numbers_taken: i
         "request_id": str(submitted.public_id),
         "token": submitted.status_token,
         "plan_id": str(plan.public_id),
+        "day_plan_id": str(day_plan.public_id),
         "rule_id": str(rule.public_id),
         "technician_id": str(technician.public_id),
         "connection_id": str(connection.public_id),

@@ -5,12 +5,13 @@ from uuid import UUID
 
 from django.http import HttpRequest
 from django.utils import timezone
-from ninja import Query, Router
+from ninja import Query, Router, Status
 
 from fieldops.accounts.models import Membership
 from fieldops.accounts.permissions import require
 from workorders import services as work_services
 from workorders.dispatch import schemas, services
+from workorders.dispatch.planning import services as planning
 from workorders.dispatch.selectors import (
     device_summary,
     display_name,
@@ -185,3 +186,55 @@ def status_set(request: HttpRequest, technician_id: UUID, payload: schemas.Techn
         membership=membership, technician=technician, status=payload.status
     )
     return 204, None
+
+
+# --- plan the day -------------------------------------------------------------------------------
+
+
+def _day_plan_out(plan) -> dict:
+    return {
+        "id": plan.public_id,
+        "day": plan.day,
+        "status": plan.status,
+        "progress": planning.day_plan_progress(plan),
+        "error": plan.error,
+        "proposal": plan.proposal,
+    }
+
+
+@router.post(
+    "/day-plans",
+    response={202: schemas.DayPlanOut},
+    summary="Plan the day (solved in the background)",
+)
+def day_plan_create(request: HttpRequest, payload: schemas.DayPlanIn):
+    plan = planning.day_plan_request(
+        membership=request.auth, day=payload.day, site_id=payload.site, crew_id=payload.crew
+    )
+    plan.refresh_from_db()
+    return Status(202, _day_plan_out(plan))
+
+
+@router.get(
+    "/day-plans/{day_plan_id}", response=schemas.DayPlanOut, summary="A day plan and its proposal"
+)
+def day_plan_read(request: HttpRequest, day_plan_id: UUID):
+    plan = planning.day_plan_get_for_member(_office(request), day_plan_id)
+    return _day_plan_out(plan)
+
+
+@router.post(
+    "/day-plans/{day_plan_id}/accept",
+    response=schemas.DayPlanAcceptOut,
+    summary="Accept the proposal: all, one technician's lane, or one job",
+)
+def day_plan_accept(request: HttpRequest, day_plan_id: UUID, payload: schemas.DayPlanAcceptIn):
+    membership = _office(request)
+    plan = planning.day_plan_get_for_member(membership, day_plan_id)
+    result = planning.day_plan_accept(
+        membership=membership,
+        plan=plan,
+        technician=payload.technician.hex if payload.technician else None,
+        work_order=payload.work_order.hex if payload.work_order else None,
+    )
+    return result.__dict__

@@ -211,3 +211,72 @@ class AssignmentOverride(OrganizationScopedModel):
 
     def __str__(self) -> str:
         return f"{self.work_order_id} -> {self.technician_id}: {self.problems}"
+
+
+class DayPlanStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    SOLVING = "solving", "Solving"
+    READY = "ready", "Ready"
+    FAILED = "failed", "Failed"
+
+
+class DayPlan(OrganizationScopedModel):
+    """One "Plan the day" run: what was asked (a day, and a site, a crew or everyone), the
+    solver's progress, and the proposal as lanes of stops plus what could not be placed."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    day = models.DateField()
+    site = models.ForeignKey(
+        "assets.Location", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    crew = models.ForeignKey(
+        Crew, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    requested_by = models.ForeignKey(
+        "accounts.Membership", null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    status = models.CharField(
+        max_length=8, choices=DayPlanStatus.choices, default=DayPlanStatus.QUEUED
+    )
+    time_limit = models.PositiveSmallIntegerField(default=10, help_text="Seconds of search")
+    solving_since = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    # {"lanes": [...], "unplaced": [...], "travel": {"before": n, "after": n}} — see services.
+    proposal = models.JSONField(default=dict, blank=True)
+    error = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=DayPlanStatus.values), name="day_plan_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(site__isnull=True) | Q(crew__isnull=True), name="day_plan_one_scope"
+            ),
+        ]
+        indexes = [models.Index(fields=["organization", "day"], name="day_plan_org_day")]
+
+    def __str__(self) -> str:
+        return f"plan {self.day} {self.status}"
+
+
+class DayPlanAcceptance(models.Model):
+    """A proposed stop that a dispatcher accepted: at most one per plan and work order, so
+    accepting twice (a double click, a retried request, all after a lane) assigns once."""
+
+    plan = models.ForeignKey(DayPlan, on_delete=models.CASCADE, related_name="acceptances")
+    work_order = models.ForeignKey(
+        "workorders.WorkOrder", on_delete=models.CASCADE, related_name="+"
+    )
+    accepted_by = models.ForeignKey(
+        "accounts.Membership", null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    accepted_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["plan", "work_order"], name="day_plan_accept_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.plan_id} {self.work_order_id}"

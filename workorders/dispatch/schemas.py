@@ -85,3 +85,30 @@ class DeviceStateIn(Schema):
     device_id: str
     pending: int = Field(ge=0, le=1_000_000, description="Changes still queued on the phone")
     synced_at: datetime | None = None
+
+
+class DayPlanIn(Schema):
+    day: date
+    site: UUID | None = None
+    crew: UUID | None = None
+
+
+class DayPlanOut(Schema):
+    id: UUID
+    day: date
+    status: str
+    progress: int
+    error: str
+    proposal: dict
+
+
+class DayPlanAcceptIn(Schema):
+    technician: UUID | None = None
+    work_order: UUID | None = None
+
+
+class DayPlanAcceptOut(Schema):
+    accepted: list[str]
+    already: list[str]
+    unchanged: list[str]
+    refused: list[dict]

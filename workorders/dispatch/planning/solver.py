@@ -179,9 +179,7 @@ def _route(
         routing.AddDisjunction([index], COST_SCALE * penalty)
 
     parameters = pywrapcp.DefaultRoutingSearchParameters()
-    parameters.first_solution_strategy = (
-        FIRST
-    )
+    parameters.first_solution_strategy = FIRST
     parameters.local_search_metaheuristic = (
         routing_enums_pb2.LocalSearchMetaheuristic.GUIDED_LOCAL_SEARCH
     )
