@@ -71,11 +71,17 @@ def timed_route(
     index: dict[str, int],
     start_index: int,
     end_index: int,
+    ready: int | None = None,
+    strict: bool = True,
 ) -> Timed:
     """Each stop at its earliest start, in the order given. ``minutes`` is the travel matrix over
-    the points that ``index`` (job id -> row), ``start_index`` and ``end_index`` name."""
-    at, here, driven = technician.shift_start, start_index, 0
+    the points that ``index`` (job id -> row), ``start_index`` and ``end_index`` name; the lane
+    leaves ``start_index`` at ``ready`` (default: the shift's start). ``strict`` stops at the
+    first broken rule; otherwise every stop is timed and the first problem reported."""
+    at = technician.shift_start if ready is None else max(ready, technician.shift_start)
+    here, driven = start_index, 0
     stops: list[Stop] = []
+    first_problem = ""
     for job in jobs:
         there = index[job.id]
         leg = minutes[here][there]
@@ -90,14 +96,16 @@ def timed_route(
         if job.pinned_start is not None:
             closes = job.pinned_start if closes is None else min(closes, job.pinned_start)
         if closes is not None and start > closes:
-            return Timed(tuple(stops), driven, start, f"{job.id} starts {clock(start)}")
+            if strict:
+                return Timed(tuple(stops), driven, start, f"{job.id} starts {clock(start)}")
+            first_problem = first_problem or f"{job.id} starts {clock(start)}"
         at, here = start + job.duration, there
     leg = minutes[here][end_index]
     finish = earliest_start(technician, ready=at, travel=leg, opens=0, duration=0)
     driven += leg
     if finish > technician.shift_end:
-        return Timed(tuple(stops), driven, finish, f"back {clock(finish)}")
-    return Timed(tuple(stops), driven, finish)
+        first_problem = first_problem or f"back {clock(finish)}"
+    return Timed(tuple(stops), driven, finish, first_problem)
 
 
 def violations(problem: Problem, plan: Plan, minutes_of) -> list[str]:
