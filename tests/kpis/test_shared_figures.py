@@ -80,7 +80,7 @@ def test_a_change_without_an_event_shows_once_the_figures_are_too_old(
         assert backlog(client) == (0, "2026-03-10T12:00:30Z")
 
 
-def test_a_committed_work_order_shows_once_the_figures_have_settled(
+def test_a_committed_work_order_shows_once_the_coalescing_window_has_passed(
     supervisor, dispatcher, with_token, open_work, django_capture_on_commit_callbacks
 ):
     client = with_token(supervisor)
@@ -88,12 +88,76 @@ def test_a_committed_work_order_shows_once_the_figures_have_settled(
         assert backlog(client)[0] == 1
         with django_capture_on_commit_callbacks(execute=True):
             make_work_order(dispatcher, title="New")
-        # Figures younger than SETTLE_SECONDS are still served: one computation per 10 s at
-        # most, however busy the organisation.
-        assert backlog(client)[0] == 1
-    settled = NOW + timedelta(seconds=kpis_cache.SETTLE_SECONDS)
-    with time_machine.travel(settled, tick=False):
-        assert backlog(client) == (2, "2026-03-10T12:00:10Z")
+    # Figures younger than a second are still served: one computation a second at most,
+    # however busy the organisation.
+    with time_machine.travel(NOW + timedelta(milliseconds=900), tick=False):
+        assert backlog(client) == (1, "2026-03-10T12:00:00Z")
+    with time_machine.travel(NOW + timedelta(seconds=1), tick=False):
+        assert backlog(client) == (2, "2026-03-10T12:00:01Z")
+
+
+# The cache's rule: (a change since the figures were computed, their age in seconds, another
+# request computing) -> (computed again, served as stale, seconds until asking again helps).
+RULE = [
+    (False, 0.0, False, False, False, None),
+    (False, 29.9, False, False, False, None),
+    (False, 30.0, False, True, False, None),
+    (True, 0.0, False, False, True, 1.0),
+    (True, 0.4, False, False, True, 0.6),
+    (True, 0.75, False, False, True, 0.25),
+    (True, 1.0, False, True, False, None),
+    (True, 12.0, False, True, False, None),
+    (True, 1.0, True, False, True, 1.0),
+    (False, 30.0, True, False, True, 1.0),
+]
+
+
+@pytest.mark.parametrize(("changed", "age", "locked", "computed", "stale", "retry_after"), RULE)
+def test_figures_are_recomputed_after_a_change_once_a_second_at_most(
+    organization, changed, age, locked, computed, stale, retry_after
+):
+    calls = []
+
+    def ask():
+        return kpis_cache.shared(
+            organization_id=organization.pk, key="rule", compute=lambda now: calls.append(now)
+        )
+
+    with time_machine.travel(NOW, tick=False):
+        ask()
+    if changed:
+        kpis_cache.KPIS_GENERATION.bump(organization.pk)
+    if locked:
+        cache.add(f"kpis:v1:{organization.pk}:rule:lock", 1, 30)
+    with time_machine.travel(NOW + timedelta(seconds=age), tick=False):
+        found = ask()
+    assert (len(calls) == 2, found.stale) == (computed, stale)
+    assert found.retry_after == (None if retry_after is None else pytest.approx(retry_after))
+
+
+def test_the_dashboard_refreshes_on_every_event_that_changes_its_figures():
+    assert kpis_cache.live_events() == [
+        "asset.status_changed",
+        "sync.completed",
+        "workorder.assigned",
+        "workorder.created",
+        "workorder.status_changed",
+        "workorder.updated",
+    ]
+
+
+@time_machine.travel(NOW, tick=False)
+def test_the_live_board_listens_for_those_events_and_reconnects(supervisor, as_member):
+    html = as_member(supervisor).get(f"/dashboard/?{PERIOD}").content.decode()
+    assert (
+        'hx-trigger="fo:asset.status_changed from:body delay:250ms, '
+        "fo:sync.completed from:body delay:250ms, "
+        "fo:workorder.assigned from:body delay:250ms, "
+        "fo:workorder.created from:body delay:250ms, "
+        "fo:workorder.status_changed from:body delay:250ms, "
+        "fo:workorder.updated from:body delay:250ms, "
+        'fo:reconnected from:body">'
+    ) in html
 
 
 def test_the_page_shows_when_its_figures_were_computed(supervisor, as_member, open_work):
@@ -117,11 +181,15 @@ def test_the_live_refresh_swaps_nothing_while_the_figures_did_not_move(
         assert unchanged.status_code == 204
         with django_capture_on_commit_callbacks(execute=True):
             make_work_order(dispatcher, title="New")
-        # Not redone yet: the old figures again, with a request for a later refresh.
+        # Not redone yet: the old figures again, with a request to ask once they can be.
         stale = client.get(f"/dashboard/?{PERIOD}", headers=live | {"X-Kpi-Version": version})
         assert stale.status_code == 200
-        assert "load delay:11s" in stale.content.decode()
-    with time_machine.travel(NOW + timedelta(seconds=kpis_cache.SETTLE_SECONDS + 1), tick=False):
+        assert "load delay:1000ms" in stale.content.decode()
+    with time_machine.travel(NOW + timedelta(milliseconds=400), tick=False):
+        later = client.get(f"/dashboard/?{PERIOD}", headers=live | {"X-Kpi-Version": version})
+    # The time actually left, not a flat wait.
+    assert "load delay:600ms" in later.content.decode()
+    with time_machine.travel(NOW + timedelta(seconds=1), tick=False):
         moved = client.get(f"/dashboard/?{PERIOD}", headers=live | {"X-Kpi-Version": version})
     assert moved.status_code == 200
     html = moved.content.decode()

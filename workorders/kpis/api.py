@@ -43,8 +43,8 @@ def kpis(
     days), optionally one site's location subtree (`site`: location id) and one crew (`team`).
 
     The figures are shared by the organisation's readers for a short time: `generated_at` is
-    the moment they were computed. A committed work-order change shows within about 10 s, any
-    other change within 30 s."""
+    the moment they were computed. A change to work orders, an asset's status or a finished
+    sync shows within about a second; any other change within 30 s."""
     scope = scope_for(request.auth, start=start, end=end, site=site, team=team, ftf_days=ftf_days)
     return kpis_out(dashboard_shared(scope).value)
 

@@ -11,25 +11,30 @@ sync (subscribed in apps.py), so:
 
 - nothing changed: the value is served until it is ``FRESH_SECONDS`` old (clock-driven figures
   such as overdue, and writes that publish no event, are at most that late);
-- something changed: the value is recomputed at the next request once it is ``SETTLE_SECONDS``
-  old, so a busy organisation costs one computation per key per ``SETTLE_SECONDS`` at most.
+- something changed: the value is recomputed at the next request once it is
+  ``COALESCE_SECONDS`` old. Until then it is served marked stale, with the time left
+  (``retry_after``) so that the page asks again exactly when it can be redone: a busy
+  organisation costs one computation per key per ``COALESCE_SECONDS`` at most, however many
+  events arrive, and a quiet one shows a change within about a second.
 
 Single flight: the request that takes the key's lock computes; the others serve the previous
 value, marked stale. Without a previous value they wait for the one computing
 (``fieldops.single_flight``), and compute themselves only if it takes too long."""
 
 import contextlib
+import fnmatch
 import hashlib
 import logging
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any, Generic, TypeVar
 
 from django.core.cache import cache
 from django.utils import timezone
 
+from fieldops.events import CATALOGUE
 from fieldops.generations import Generation
 from fieldops.single_flight import acquire, release, wait_for_cached
 from workorders.kpis import overview, selectors
@@ -37,12 +42,18 @@ from workorders.kpis import overview, selectors
 logger = logging.getLogger("fieldops.kpis")
 
 FRESH_SECONDS = 30
-SETTLE_SECONDS = 10
+# After a change, figures this young are still served (stale): the window that coalesces a burst
+# of events into one computation. It was 10 s, which made the live dashboard show a change 12 s
+# after the board did (#19); the single flight below still keeps it to one computation at a time.
+COALESCE_SECONDS = 1.0
 KEEP_SECONDS = 300  # how long a value stays to be served stale while another request computes
 LOCK_SECONDS = 30  # longer than any computation; a crashed computer frees the key after it
 COLD_WAIT_SECONDS = 10.0  # with nothing to serve yet, the wait for the request computing it
 # Bumped after every committed change the figures count (subscribed in apps.py).
 KPIS_GENERATION = Generation("kpis:generation:{}")
+# The events that change the figures: apps.py subscribes the generation to them and the live
+# dashboard refreshes on their notices (live_events), so the two cannot disagree.
+CHANGED_BY = ("workorder.*", "asset.status_changed", "sync.completed")
 # In every value's key: bump it when the cached shapes change, so that a deploy never reads
 # the previous release's pickles.
 _FORMAT = 1
@@ -55,6 +66,13 @@ class Shared(Generic[T]):
     as_of: datetime
     version: str  # unique per computation: equal versions mean equal figures
     stale: bool  # a change may have happened since `as_of` that the value does not show yet
+    # For a stale value: seconds until asking again can give newer figures.
+    retry_after: float | None = None
+
+
+def live_events() -> list[str]:
+    """The catalogue's event types that change the figures, in a stable order."""
+    return sorted(t for t in CATALOGUE if any(fnmatch.fnmatchcase(t, p) for p in CHANGED_BY))
 
 
 def shared(*, organization_id: int, key: str, compute: Callable[[datetime], T]) -> Shared[T]:
@@ -73,23 +91,25 @@ def shared(*, organization_id: int, key: str, compute: Callable[[datetime], T]) 
     now = timezone.now()
     if entry is not None:
         value, as_of, entry_generation, version = entry
-        current = entry_generation == generation
-        age = now - as_of
-        if age < timedelta(seconds=SETTLE_SECONDS) or (
-            current and age < timedelta(seconds=FRESH_SECONDS)
-        ):
-            return Shared(value, as_of, version, stale=not current)
+        age = (now - as_of).total_seconds()
+        if entry_generation == generation and age < FRESH_SECONDS:
+            return Shared(value, as_of, version, stale=False)
+        if entry_generation != generation and age < COALESCE_SECONDS:
+            return Shared(value, as_of, version, stale=True, retry_after=COALESCE_SECONDS - age)
     lock_key = entry_key + ":lock"
     try:
         token = acquire(lock_key, LOCK_SECONDS)
         if token is None and entry is not None:
-            return Shared(value, as_of, version, stale=True)
+            # Another request is computing newer figures: ask again a window later.
+            return Shared(value, as_of, version, stale=True, retry_after=COALESCE_SECONDS)
         if token is None:
             # Nothing to serve yet and another request is computing it: wait for that one.
             waited = wait_for_cached(entry_key, timeout=COLD_WAIT_SECONDS)
             if waited is not None:
                 value, as_of, entry_generation, version = waited
-                return Shared(value, as_of, version, stale=entry_generation != generation)
+                stale = entry_generation != generation
+                retry = COALESCE_SECONDS if stale else None
+                return Shared(value, as_of, version, stale=stale, retry_after=retry)
             token = acquire(lock_key, LOCK_SECONDS)  # still computing, or its computer died
     except Exception:
         logger.warning("KPI cache unavailable; computing %s", entry_key)
@@ -141,7 +161,7 @@ def dashboard_shared(scope: selectors.Scope) -> Shared[selectors.Dashboard]:
     found = shared(organization_id=scope.organization_id, key=key, compute=compute)
     figures, tables = found.value
     board = selectors.Dashboard(scope=scope, now=found.as_of, figures=figures, tables=tables)
-    return Shared(board, found.as_of, found.version, found.stale)
+    return Shared(board, found.as_of, found.version, found.stale, found.retry_after)
 
 
 def asset_health_shared(scope: selectors.Scope, *, page: int) -> Shared[overview.AssetPage]:

@@ -2,6 +2,7 @@
 Thin: parse the scope, take the shared figures (workorders/kpis/cache.py), render."""
 
 import csv
+import math
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
@@ -99,7 +100,18 @@ def _board(request: HttpRequest) -> kpis_cache.Shared[selectors.Dashboard]:
     return kpis_cache.dashboard_shared(_scope(request))
 
 
-def _board_html(found: kpis_cache.Shared[selectors.Dashboard], query: str) -> str:
+def _retry_ms(found: kpis_cache.Shared[Any]) -> int | None:
+    """When the live board asks again for stale figures: once they can be redone (the time
+    left in the cache's window, rounded up to 100 ms so that a few renderings serve everyone)."""
+    if not found.stale:
+        return None
+    left_ms = round((found.retry_after or kpis_cache.COALESCE_SECONDS) * 1000)  # float noise off
+    return max(100, math.ceil(left_ms / 100) * 100)
+
+
+def _board_html(
+    found: kpis_cache.Shared[selectors.Dashboard], query: str, retry_ms: int | None
+) -> str:
     board = found.value
     tables = board.tables
     context = {
@@ -113,7 +125,8 @@ def _board_html(found: kpis_cache.Shared[selectors.Dashboard], query: str) -> st
         "local_now": found.as_of.astimezone(board.scope.tz).strftime("%H:%M"),
         "version": found.version,
         # Figures a change has not reached yet: the board asks again once they can be redone.
-        "retry_seconds": kpis_cache.SETTLE_SECONDS + 1 if found.stale else None,
+        "retry_ms": retry_ms,
+        "live_events": kpis_cache.live_events(),
         "tables": tables,
         "trend_svg": charts.trend(tables["per_day"].rows),
         "backlog_svg": charts.stacked_bars(tables["backlog"].rows),
@@ -137,7 +150,10 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     # Only the filters: the fragment's links carry them, and other parameters must not make
     # the shared rendering's key (one per reader's stray parameter) or its links.
     query = urlencode([(name, request.GET[name]) for name in FILTERS if request.GET.get(name)])
-    board_html = kpis_cache.rendered(found, variant=query, render=lambda: _board_html(found, query))
+    retry_ms = _retry_ms(found)
+    board_html = kpis_cache.rendered(
+        found, variant=f"{query}|{retry_ms}", render=lambda: _board_html(found, query, retry_ms)
+    )
     if request.htmx:
         return HttpResponse(board_html)
     org = request.membership.organization_id
