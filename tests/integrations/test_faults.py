@@ -76,5 +76,13 @@ def test_malformed_body_is_not_retried(system):
 
 @pytest.mark.parametrize("system", CONNECTORS)
 def test_401_is_auth_failed(system):
+    # An OAuth connector's cached token refused is renewed once: the fresh token (the request
+    # after the refusal, answered normally) refused again is the failure.
+    faults = ["401", None, "401"] if system in TOKEN_FIRST else ["401"]
     with pytest.raises(AuthFailed):
-        read(system, ["401"])
+        read(system, faults)
+
+
+@pytest.mark.parametrize("system", sorted(TOKEN_FIRST))
+def test_one_401_with_a_cached_token_is_renewed_and_retried(system):
+    assert read(system, ["401"]).records

@@ -3,13 +3,13 @@ credentials, ``Prefer: odata.maxpagesize``; errors ``{"error": {"code", "message
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import httpx
 
 from integrations.connectors.errors import AuthFailed
 from integrations.connectors.http import HttpClient, expect, json_body
+from integrations.connectors.tokens import CachedToken
 
 
 def error_text(response: httpx.Response) -> str:
@@ -26,10 +26,9 @@ class BusinessCentralClient:
         self.credentials = credentials
         self.token_url = options.get("token_url", "")
         self.company = options.get("company_id", "")
-        self._token: str | None = None
-        self._expires = 0.0
+        self.token = CachedToken(self._authenticate)
 
-    def _authenticate(self) -> None:
+    def _authenticate(self) -> tuple[str, float]:
         response = self.http.request(
             "POST",
             self.token_url,
@@ -45,20 +44,20 @@ class BusinessCentralClient:
         body = json_body(response)
         if response.status_code == 400 or "access_token" not in body:
             raise AuthFailed(f"Token request refused: {body.get('error_description', body)}")
-        self._token = body["access_token"]
-        self._expires = time.monotonic() + float(body.get("expires_in", 3600)) - 60
+        return body["access_token"], float(body.get("expires_in", 3600))
 
     def get(
         self, url: str, params: dict[str, str] | None = None, page_size: int | None = None
     ) -> dict[str, Any]:
-        if self._token is None or time.monotonic() > self._expires:
-            self._authenticate()
-        headers = {"Authorization": f"Bearer {self._token}"}
-        if page_size:
-            headers["Prefer"] = f"odata.maxpagesize={page_size}"
-        response = self.http.request(
-            "GET", url, params=params, headers=headers, error_text=error_text
-        )
+        def call(token: str) -> httpx.Response:
+            headers = {"Authorization": f"Bearer {token}"}
+            if page_size:
+                headers["Prefer"] = f"odata.maxpagesize={page_size}"
+            return self.http.request(
+                "GET", url, params=params, headers=headers, error_text=error_text
+            )
+
+        response = self.token.send(call)
         body = json_body(response)
         expect(isinstance(body, dict), "not a JSON object")
         return body

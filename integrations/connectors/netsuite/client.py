@@ -23,6 +23,7 @@ from cryptography.hazmat.primitives.asymmetric import padding
 
 from integrations.connectors.errors import AuthFailed
 from integrations.connectors.http import HttpClient, expect, json_body
+from integrations.connectors.tokens import CachedToken
 
 TOKEN_PATH = "/services/rest/auth/oauth2/v1/token"  # noqa: S105 (a path, not a secret)
 ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
@@ -70,10 +71,9 @@ class NetSuiteClient:
     def __init__(self, http: HttpClient, credentials: dict[str, Any]):
         self.http = http
         self.credentials = credentials
-        self._token: str | None = None
-        self._expires = 0.0
+        self.token = CachedToken(self._authenticate)
 
-    def _authenticate(self) -> None:
+    def _authenticate(self) -> tuple[str, float]:
         try:
             assertion = client_assertion(
                 client_id=self.credentials.get("client_id", ""),
@@ -97,14 +97,16 @@ class NetSuiteClient:
         body = json_body(response)
         if response.status_code == 400 or "access_token" not in body:
             raise AuthFailed(f"NetSuite refused the token request: {body.get('error', body)}")
-        self._token = body["access_token"]
-        self._expires = time.monotonic() + float(body.get("expires_in", 3600)) - 60
+        return body["access_token"], float(body.get("expires_in", 3600))
 
     def request(self, method: str, url: str, **kwargs: Any) -> dict[str, Any]:
-        if self._token is None or time.monotonic() > self._expires:
-            self._authenticate()
-        headers = {"Authorization": f"Bearer {self._token}", **kwargs.pop("headers", {})}
-        response = self.http.request(method, url, headers=headers, error_text=error_text, **kwargs)
+        extra = kwargs.pop("headers", {})
+
+        def call(token: str) -> Any:
+            headers = {"Authorization": f"Bearer {token}", **extra}
+            return self.http.request(method, url, headers=headers, error_text=error_text, **kwargs)
+
+        response = self.token.send(call)
         body = json_body(response)
         expect(isinstance(body, dict), "not a JSON object")
         return body

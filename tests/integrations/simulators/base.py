@@ -20,11 +20,23 @@ import httpx
 
 class Simulator:
     # Faults served before normal answers, one per request: "429", "503", "500", "401",
-    # "timeout", "malformed"; a tuple (fault, retry_after) sets Retry-After.
+    # "timeout", "malformed"; a tuple (fault, retry_after) sets Retry-After; None answers
+    # normally; "revoke" forgets every token issued so far (the ERP restarted or rotated its
+    # keys) and then answers the request normally.
     def __init__(self) -> None:
         self.faults: list[Any] = []
         self.requests: list[httpx.Request] = []
         self.lock = threading.Lock()
+        self.tokens: set[str] = set()
+        self.tokens_issued = 0
+
+    def issue_token(self, prefix: str) -> str:
+        """A bearer token never issued before (a revoked one stays invalid)."""
+        with self.lock:
+            self.tokens_issued += 1
+            token = f"{prefix}-{self.tokens_issued}"
+            self.tokens.add(token)
+        return token
 
     def error(self, status: int, message: str, headers: dict[str, str] | None = None):
         return httpx.Response(status, json={"message": message}, headers=headers)
@@ -33,6 +45,10 @@ class Simulator:
         with self.lock:
             self.requests.append(request)
             fault = self.faults.pop(0) if self.faults else None
+        if fault == "revoke":
+            with self.lock:
+                self.tokens.clear()
+            fault = None
         if fault is not None:
             kind, retry_after = fault if isinstance(fault, tuple) else (fault, None)
             headers = {"Retry-After": str(retry_after)} if retry_after is not None else {}

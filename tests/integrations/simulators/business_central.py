@@ -19,7 +19,6 @@ class BusinessCentralSimulator(Simulator):
         super().__init__()
         self.max_page = max_page
         self.rows: dict[str, list[dict]] = {name: [] for name in SETS}
-        self.tokens: set[str] = set()
         self.client_secret = "bc-secret-value"
 
     def error(self, status, message, headers=None):
@@ -39,8 +38,7 @@ class BusinessCentralSimulator(Simulator):
                     },
                     400,
                 )
-            token = f"tok-{len(self.tokens)}"
-            self.tokens.add(token)
+            token = self.issue_token("tok")
             return json_response(
                 {"token_type": "Bearer", "expires_in": 3599, "access_token": token}
             )

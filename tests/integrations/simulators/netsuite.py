@@ -53,7 +53,6 @@ class NetSuiteSimulator(Simulator):
         self.peak = 0
         self.rejected = 0
         self.gauge = threading.Lock()
-        self.tokens: set[str] = set()
         self.records: dict[str, list[dict]] = {t: [] for t in [*TABLES.values(), "purchaseOrder"]}
 
     def error(self, status, message, headers=None, code=None):
@@ -123,8 +122,7 @@ class NetSuiteSimulator(Simulator):
                 raise ValueError("wrong client")
         except (KeyError, ValueError, InvalidSignature):
             return json_response({"error": "invalid_client"}, 400)
-        token = f"ns-{len(self.tokens)}"
-        self.tokens.add(token)
+        token = self.issue_token("ns")
         return json_response({"access_token": token, "token_type": "Bearer", "expires_in": 3600})
 
     def _sorted(self, record_type: str) -> list[dict]:
