@@ -23,6 +23,7 @@ from fieldops.errors import (
     code_for_status,
     error_body,
 )
+from fieldops.inputs import validation_details
 
 logger = logging.getLogger("fieldops.api")
 # RFC 9110: a 401 names the scheme that would work.
@@ -96,19 +97,6 @@ def _envelope(
     details: dict | None = None,
 ) -> HttpResponse:
     return api.create_response(request, error_body(code, message, details), status=status)
-
-
-def validation_details(errors: list[dict]) -> dict:
-    fields: dict[str, str] = {}
-    for error in errors:
-        # ninja prefixes the location with where it came from: body/query/path/header
-        loc = [
-            str(part)
-            for part in error.get("loc", ())
-            if part not in ("body", "query", "path", "header", "payload", "form")
-        ]
-        fields[".".join(loc) or "__all__"] = error.get("msg", "Invalid value.")
-    return {"fields": fields}
 
 
 def install_error_handlers(api: NinjaAPI) -> None:

@@ -1,10 +1,12 @@
 from datetime import datetime
 from decimal import Decimal
-from typing import Literal
+from typing import Annotated, Literal
 from uuid import UUID
 
 from ninja import Field, Schema
+from pydantic import field_validator
 
+from fieldops.inputs import Moment, chosen
 from workorders.models import ChecklistItemKind, Priority, Status, TimeKind, WorkType
 
 WorkTypeName = Literal[tuple(WorkType.values)]  # type: ignore[valid-type]
@@ -44,8 +46,8 @@ class WorkOrderIn(Schema):
     priority: PriorityName = "p3"
     asset_id: UUID | None = None
     location_id: UUID | None = None
-    scheduled_start: datetime | None = None
-    scheduled_end: datetime | None = None
+    scheduled_start: Moment | None = None
+    scheduled_end: Moment | None = None
     estimated_minutes: int | None = None
     required_skill: str = ""
     checklist: list[ChecklistItemIn] = Field(default_factory=list, max_length=200)
@@ -59,8 +61,8 @@ class WorkOrderPatch(Schema):
     priority: PriorityName | None = None
     asset_id: UUID | None = None
     location_id: UUID | None = None
-    scheduled_start: datetime | None = None
-    scheduled_end: datetime | None = None
+    scheduled_start: Moment | None = None
+    scheduled_end: Moment | None = None
     estimated_minutes: int | None = None
     required_skill: str | None = None
     due_at: datetime | None = Field(None, description="Resolution due by")
@@ -109,11 +111,18 @@ class TransitionIn(Schema):
     to: StatusName
     version: int
     reason: str = ""
-    occurred_at: datetime | None = Field(None, description="Device time of the change")
+    occurred_at: Moment | None = Field(None, description="Device time of the change")
     resolution_notes: str = ""
     failure_code: str = ""
     cause: str = ""
     remedy: str = ""
+
+
+class OfflineTransitionIn(TransitionIn):
+    """A status change queued on a phone: it names the status it saw instead of a version."""
+
+    version: int | None = None
+    from_status: StatusName
 
 
 class AssignIn(Schema):
@@ -138,7 +147,7 @@ class HistoryOut(Schema):
 class NoteIn(Schema):
     id: UUID | None = None
     text: str
-    occurred_at: datetime | None = None
+    occurred_at: Moment | None = None
 
 
 class NoteOut(Schema):
@@ -150,9 +159,13 @@ class NoteOut(Schema):
 
 class TimeEntryIn(Schema):
     id: UUID | None = None
-    kind: TimeKindName
-    started_at: datetime
-    ended_at: datetime | None = None
+    kind: Annotated[TimeKindName, chosen("Choose what the time was spent on.")] = Field(
+        None, validate_default=True, description="Required: travel, work, waiting or break"
+    )
+    started_at: Moment | None = Field(
+        None, description="Default: now for a clock, or `minutes` before now for logged time"
+    )
+    ended_at: Moment | None = None
     minutes: int | None = None
 
 
@@ -166,7 +179,13 @@ class TimeEntryOut(Schema):
 
 
 class StopIn(Schema):
-    occurred_at: datetime | None = None
+    occurred_at: Moment | None = None
+
+
+class EntryStopIn(StopIn):
+    """Stopping a clock where the entry is not in the path (the page, the offline push)."""
+
+    entry_id: UUID
 
 
 class PartUseIn(Schema):
@@ -175,7 +194,7 @@ class PartUseIn(Schema):
     part_code: str = ""
     quantity: Decimal
     stock_location: str = ""
-    occurred_at: datetime | None = None
+    occurred_at: Moment | None = None
 
 
 class PartUseOut(Schema):
@@ -209,12 +228,48 @@ class AnswerIn(Schema):
     result: str = ""
     value: float | None = None
     text: str = ""
-    occurred_at: datetime | None = None
+    occurred_at: Moment | None = None
+
+    @field_validator("value", mode="before")
+    @classmethod
+    def _decimal_comma(cls, value: object) -> object:
+        # A phone keyboard in many locales types "12,5".
+        return value.strip().replace(",", ".") if isinstance(value, str) else value
+
+
+class ItemAnswerIn(AnswerIn):
+    """An answer where the item is not in the path (the offline push)."""
+
+    item_id: UUID
 
 
 class FollowUpIn(Schema):
     id: UUID | None = None
     priority: PriorityName = "p2"
+
+
+class AttachmentIn(Schema):
+    """What comes with a photo or file (the file itself is the upload)."""
+
+    id: UUID | None = None
+    caption: str = ""
+    checklist_item_id: UUID | None = None
+    occurred_at: Moment | None = None
+
+
+class SignatureIn(Schema):
+    """What comes with a signature (the image itself is the upload)."""
+
+    id: UUID | None = None
+    signer_name: str
+    occurred_at: Moment | None = None
+
+
+class EncodedFileIn(Schema):
+    """A file sent inside JSON (the offline push), base64-encoded."""
+
+    content_base64: str
+    name: str = ""
 
 
 class AttachmentOut(Schema):
@@ -277,6 +332,12 @@ class ApproveIn(Schema):
 
 class RejectIn(Schema):
     reason: str
+
+
+class ReturnTo(Schema):
+    """Where a page form returns to after its action: an anchor on the page."""
+
+    next_anchor: str = ""
 
 
 class WorkOrderQuery(Schema):

@@ -1,7 +1,6 @@
 """What a technician records on a work order: notes, time, parts used, checklist answers (and the
 follow-up work a failed item opens), photos and files."""
 
-from datetime import datetime
 from uuid import UUID
 
 from django.http import HttpRequest
@@ -9,12 +8,12 @@ from ninja import File, Form, Status
 from ninja.files import UploadedFile
 
 from fieldops.accounts.models import Membership
-from fieldops.errors import NotFound
 from fieldops.uploads import check_upload
 from workorders import services
 from workorders.api._common import created_or_found, current_row, router, source_of
 from workorders.schemas import (
     AnswerIn,
+    AttachmentIn,
     AttachmentOut,
     ChecklistItemOut,
     FollowUpIn,
@@ -92,9 +91,7 @@ def time_entry_add(request: HttpRequest, ref: str, payload: TimeEntryIn) -> Stat
 )
 def time_entry_stop(request: HttpRequest, ref: str, entry_id: UUID, payload: StopIn) -> dict:
     work_order = work_order_get_for_member(request.auth, ref)
-    entry = work_order.time_entries.filter(public_id=entry_id).first()
-    if entry is None:
-        raise NotFound()
+    entry = services.time_entry_for_stop(work_order, entry_id)
     entry = services.time_entry_stop(
         membership=request.auth, entry=entry, device_time=payload.occurred_at
     )
@@ -188,19 +185,16 @@ def attachment_add(
     request: HttpRequest,
     ref: str,
     file: File[UploadedFile],
-    caption: Form[str] = "",
-    checklist_item_id: Form[UUID | None] = None,
-    id: Form[UUID | None] = None,
-    occurred_at: Form[datetime | None] = None,
+    details: Form[AttachmentIn],
 ) -> Status:
     work_order = work_order_get_for_member(request.auth, ref)
     attachment, created = services.attachment_add(
         membership=request.auth,
         work_order=work_order,
         upload=check_upload(file, field="file"),
-        caption=caption,
-        checklist_item_id=checklist_item_id,
-        client_id=id,
-        device_time=occurred_at,
+        caption=details.caption,
+        checklist_item_id=details.checklist_item_id,
+        client_id=details.id,
+        device_time=details.occurred_at,
     )
     return created_or_found(attachment_out(attachment), created)

@@ -1,8 +1,5 @@
 """The customer's signature and the service report it fixes."""
 
-from datetime import datetime
-from uuid import UUID
-
 from django.http import HttpRequest
 from ninja import File, Form, Status
 from ninja.files import UploadedFile
@@ -10,7 +7,7 @@ from ninja.files import UploadedFile
 from fieldops.uploads import check_upload
 from workorders import services
 from workorders.api._common import created_or_found, router, source_of
-from workorders.schemas import ReportOut, SignatureOut
+from workorders.schemas import ReportOut, SignatureIn, SignatureOut
 from workorders.selectors import work_order_get_for_member
 from workorders.services.reports import report_content, report_sha256
 
@@ -24,18 +21,16 @@ def signature_add(
     request: HttpRequest,
     ref: str,
     image: File[UploadedFile],
-    signer_name: Form[str],
-    id: Form[UUID | None] = None,
-    occurred_at: Form[datetime | None] = None,
+    details: Form[SignatureIn],
 ) -> Status:
     work_order = work_order_get_for_member(request.auth, ref)
     signature, created = services.signature_add(
         membership=request.auth,
         work_order=work_order,
-        signer_name=signer_name,
+        signer_name=details.signer_name,
         image=check_upload(image, field="image", images_only=True),
-        client_id=id,
-        device_time=occurred_at,
+        client_id=details.id,
+        device_time=details.occurred_at,
         source=source_of(request),
     )
     return created_or_found(

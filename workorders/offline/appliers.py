@@ -6,20 +6,35 @@ An applier returns what the device is told on success; a domain error becomes a 
 import base64
 import binascii
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 from uuid import UUID
 
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.utils.dateparse import parse_datetime
+from pydantic import BaseModel
 
+from assets.schemas import ReadingIn
 from assets.services.readings import reading_record
 from fieldops.accounts.models import Membership
 from fieldops.errors import DomainError, InvalidTransition, ValidationFailed
+from fieldops.inputs import parse_input
+from fieldops.time import zone_of
 from fieldops.uploads import check_upload
 from workorders import services
 from workorders.models import ChangeSource, WorkOrder
+from workorders.schemas import (
+    AttachmentIn,
+    EncodedFileIn,
+    EntryStopIn,
+    ItemAnswerIn,
+    NoteIn,
+    OfflineTransitionIn,
+    PartUseIn,
+    SignatureIn,
+    TimeEntryIn,
+    WorkOrderIn,
+)
 from workorders.selectors import work_order_get_for_member, work_order_out
 from workorders.serializers import (
     attachment_out,
@@ -29,6 +44,7 @@ from workorders.serializers import (
 )
 
 OFFLINE = ChangeSource.OFFLINE
+S = TypeVar("S", bound=BaseModel)
 
 
 class StaleChange(DomainError):
@@ -64,34 +80,18 @@ class Mutation:
     # Work orders already looked up in this push (cleared whenever one may have changed).
     targets: dict[str, WorkOrder] = field(default_factory=dict)
 
-    def field(self, name: str, *, required: bool = False, kind: type = str) -> Any:
-        value = self.data.get(name)
-        if value in (None, ""):
-            if required:
-                raise ValidationFailed(details={name: "This field is required."})
-            return None
-        if kind is UUID:
-            try:
-                return UUID(str(value))
-            except ValueError:
-                raise ValidationFailed(details={name: "Must be an id."}) from None
-        if kind is datetime:
-            parsed = parse_datetime(str(value))
-            if parsed is None:
-                raise ValidationFailed(details={name: "Must be an ISO-8601 time."})
-            return self.shift(parsed)
-        if kind is float:
-            try:
-                return float(value)
-            except (TypeError, ValueError):
-                raise ValidationFailed(details={name: "Must be a number."}) from None
-        if kind is int:
-            if not isinstance(value, int) or isinstance(value, bool):
-                raise ValidationFailed(details={name: "Must be a whole number."})
-            return value
-        if not isinstance(value, kind):
-            raise ValidationFailed(details={name: f"Must be a {kind.__name__}."})
-        return value
+    def parse(self, schema: type[S], *, device_times: tuple[str, ...] = ()) -> S:
+        """The data read with the use case's schema, as the API and the page read it (a time
+        without an offset in the organisation's zone); the ``device_times`` fields, read off
+        the phone's clock, moved by how far that clock is off."""
+        payload = parse_input(schema, self.data, zone=zone_of(self.membership))
+        shifted = {name: self.shift(getattr(payload, name)) for name in device_times}
+        return payload.model_copy(update=shifted) if shifted else payload
+
+    def device_time(self, payload: Any) -> datetime | None:
+        """The change's own time when its data carries one, else the mutation's."""
+        own = getattr(payload, "occurred_at", None)
+        return self.shift(own) if own is not None else self.occurred_at
 
     def target(self) -> WorkOrder:
         if not self.work_order:
@@ -104,12 +104,12 @@ class Mutation:
         return self.targets[self.work_order]
 
     def upload(self, name: str, *, images_only: bool) -> Any:
-        raw = self.field("content_base64", required=True)
+        encoded = self.parse(EncodedFileIn)
         try:
-            content = base64.b64decode(raw, validate=True)
+            content = base64.b64decode(encoded.content_base64, validate=True)
         except (binascii.Error, ValueError):
             raise ValidationFailed(details={"content_base64": "Not valid base64."}) from None
-        file_name = str(self.data.get("name") or name)[:200]
+        file_name = (encoded.name or name)[:200]
         return check_upload(
             SimpleUploadedFile(file_name, content), field="content_base64", images_only=images_only
         )
@@ -130,50 +130,48 @@ def _brief(work_order: WorkOrder) -> dict:
 
 
 def create_work_order(m: Mutation) -> dict:
-    spec = services.WorkOrderSpec(
-        title=m.field("title", required=True),
-        description=m.field("description") or "",
-        priority=m.field("priority") or "p3",
-        work_type=m.field("work_type") or "corrective",
-        asset_id=m.field("asset_id", kind=UUID),
-    )
+    payload = m.parse(WorkOrderIn)
+    if payload.id is None:
+        raise ValidationFailed(details={"id": "This field is required."})
     work_order, _ = services.work_order_create(
         membership=m.membership,
         organization_id=m.membership.organization_id,
-        spec=spec,
+        spec=services.WorkOrderSpec(
+            **payload.model_dump(exclude={"id", "checklist"}),
+            checklist=[services.ChecklistItemSpec(**i.model_dump()) for i in payload.checklist],
+        ),
         source=OFFLINE,
-        client_id=m.field("id", required=True, kind=UUID),
+        client_id=payload.id,
     )
     return {"work_order": _fresh(m, work_order)}
 
 
 def transition(m: Mutation) -> dict:
     work_order = m.target()
-    seen = m.field("from_status", required=True)
-    target = m.field("to", required=True)
-    if work_order.status == target:
+    payload = m.parse(OfflineTransitionIn)
+    if work_order.status == payload.to:
         # Already there (another device, or the office, did the same): nothing to do.
         return {"work_order": _brief(work_order)}
-    if work_order.status != seen:
+    if work_order.status != payload.from_status:
         raise StaleChange(
             f"{work_order.reference} is now {work_order.get_status_display().lower()}, not "
-            f"{seen.replace('_', ' ')} as on your phone.",
+            f"{payload.from_status.replace('_', ' ')} as on your phone.",
             current=_fresh(m, work_order),
         )
     try:
         moved = services.work_order_transition(
             membership=m.membership,
             work_order=work_order,
-            to_status=target,
+            to_status=payload.to,
             expected_version=None,
             source=OFFLINE,
-            device_time=m.occurred_at,
-            reason=m.field("reason") or "",
+            device_time=m.device_time(payload),
+            reason=payload.reason,
             resolution=services.Resolution(
-                resolution_notes=m.field("resolution_notes") or "",
-                failure_code=m.field("failure_code") or "",
-                cause=m.field("cause") or "",
-                remedy=m.field("remedy") or "",
+                resolution_notes=payload.resolution_notes,
+                failure_code=payload.failure_code,
+                cause=payload.cause,
+                remedy=payload.remedy,
             ),
         )
     except InvalidTransition as exc:
@@ -186,67 +184,67 @@ def transition(m: Mutation) -> dict:
 
 
 def add_note(m: Mutation) -> dict:
+    payload = m.parse(NoteIn)
     note, _ = services.note_add(
         membership=m.membership,
         work_order=m.target(),
-        text=m.field("text", required=True),
-        client_id=m.field("id", kind=UUID),
-        device_time=m.occurred_at,
+        text=payload.text,
+        client_id=payload.id,
+        device_time=m.device_time(payload),
     )
     return {"note": note_out(note)}
 
 
 def add_time_entry(m: Mutation) -> dict:
+    payload = m.parse(TimeEntryIn, device_times=("started_at", "ended_at"))
     entry, _ = services.time_entry_add(
         membership=m.membership,
         work_order=m.target(),
-        kind=m.field("kind", required=True),
-        started_at=m.field("started_at", required=True, kind=datetime),
-        ended_at=m.field("ended_at", kind=datetime),
-        minutes=m.field("minutes", kind=int),
-        client_id=m.field("id", kind=UUID),
+        kind=payload.kind,
+        started_at=payload.started_at,
+        ended_at=payload.ended_at,
+        minutes=payload.minutes,
+        client_id=payload.id,
     )
     return {"time_entry": time_entry_out(entry)}
 
 
 def stop_time_entry(m: Mutation) -> dict:
-    work_order = m.target()
-    entry = work_order.time_entries.filter(
-        public_id=m.field("entry_id", required=True, kind=UUID)
-    ).first()
-    if entry is None:
-        raise ValidationFailed(details={"entry_id": "No such running timer."})
+    payload = m.parse(EntryStopIn)
     entry = services.time_entry_stop(
-        membership=m.membership, entry=entry, device_time=m.occurred_at
+        membership=m.membership,
+        entry=services.time_entry_for_stop(m.target(), payload.entry_id),
+        device_time=m.device_time(payload),
     )
     return {"time_entry": time_entry_out(entry)}
 
 
 def use_part(m: Mutation) -> dict:
+    payload = m.parse(PartUseIn)
     usage, _ = services.part_use(
         membership=m.membership,
         work_order=m.target(),
-        part_id=m.field("part_id", kind=UUID),
-        part_code=m.field("part_code") or "",
-        quantity=m.data.get("quantity"),
-        stock_location=m.field("stock_location") or "",
-        client_id=m.field("id", kind=UUID),
-        device_time=m.occurred_at,
+        part_id=payload.part_id,
+        part_code=payload.part_code,
+        quantity=payload.quantity,
+        stock_location=payload.stock_location,
+        client_id=payload.id,
+        device_time=m.device_time(payload),
     )
     return {"part": part_use_out(usage)}
 
 
 def answer_checklist(m: Mutation) -> dict:
-    work_order = m.target()
+    payload = m.parse(ItemAnswerIn)
     answer, _ = services.checklist_answer(
         membership=m.membership,
-        work_order=work_order,
-        item_id=m.field("item_id", required=True, kind=UUID),
-        result=m.field("result") or "",
-        value=m.field("value", kind=float),
-        text=m.field("text") or "",
-        client_id=m.field("id", kind=UUID),
-        device_time=m.occurred_at,
+        work_order=m.target(),
+        item_id=payload.item_id,
+        result=payload.result,
+        value=payload.value,
+        text=payload.text,
+        client_id=payload.id,
+        device_time=m.device_time(payload),
     )
     return {
         "answer": {
@@ -261,26 +259,28 @@ def answer_checklist(m: Mutation) -> dict:
 
 
 def add_attachment(m: Mutation) -> dict:
+    payload = m.parse(AttachmentIn)
     attachment, _ = services.attachment_add(
         membership=m.membership,
         work_order=m.target(),
         upload=m.upload("photo.jpg", images_only=False),
-        caption=m.field("caption") or "",
-        checklist_item_id=m.field("checklist_item_id", kind=UUID),
-        client_id=m.field("id", kind=UUID),
-        device_time=m.occurred_at,
+        caption=payload.caption,
+        checklist_item_id=payload.checklist_item_id,
+        client_id=payload.id,
+        device_time=m.device_time(payload),
     )
     return {"attachment": attachment_out(attachment)}
 
 
 def add_signature(m: Mutation) -> dict:
+    payload = m.parse(SignatureIn)
     signature, _ = services.signature_add(
         membership=m.membership,
         work_order=m.target(),
-        signer_name=m.field("signer_name", required=True),
+        signer_name=payload.signer_name,
         image=m.upload("signature.png", images_only=True),
-        client_id=m.field("id", kind=UUID),
-        device_time=m.occurred_at,
+        client_id=payload.id,
+        device_time=m.device_time(payload),
         source=OFFLINE,
     )
     return {
@@ -293,16 +293,22 @@ def add_signature(m: Mutation) -> dict:
 
 
 def record_reading(m: Mutation) -> dict:
+    # The phone names the meter "meter_id", and may leave the time to the mutation's own.
+    data = {"meter": m.data.get("meter_id"), **m.data}
+    own_time = data.get("taken_at") not in (None, "")
+    if not own_time:
+        data["taken_at"] = m.occurred_at
+    payload = replace(m, data=data).parse(ReadingIn, device_times=("taken_at",) if own_time else ())
     reading, _ = reading_record(
         membership=m.membership,
         organization_id=m.membership.organization_id,
-        meter_id=m.field("meter_id", required=True, kind=UUID),
-        value=m.data.get("value"),
-        taken_at=m.field("taken_at", kind=datetime) or m.occurred_at,
-        unit=m.field("unit"),
-        is_replacement=bool(m.data.get("is_replacement")),
-        note=m.field("note") or "",
-        reading_id=m.field("id", kind=UUID),
+        meter_id=payload.meter,
+        value=payload.value,
+        taken_at=payload.taken_at,
+        unit=payload.unit,
+        is_replacement=payload.is_replacement,
+        note=payload.note,
+        reading_id=payload.id,
     )
     return {
         "reading": {

@@ -3,19 +3,19 @@
 import json
 import logging
 from contextlib import nullcontext
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, tzinfo
 from typing import Any
 from uuid import UUID
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import IntegrityError, transaction
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 
 from fieldops.accounts.models import Membership
 from fieldops.durability import commits_flushed_together
 from fieldops.errors import DomainError, ValidationFailed, error_body
 from fieldops.events import events_batched
+from fieldops.time import UNREADABLE, parse_moment, zone_of
 from workorders.dispatch.services import device_state_record
 from workorders.offline.appliers import APPLIERS, Mutation, StaleChange, Targets
 from workorders.offline.models import SyncMutation
@@ -157,7 +157,7 @@ def _record(
         device_id=device_id,
         kind=str(raw.get("kind", ""))[:40],
         outcome=answer["status"],
-        occurred_at=_parsed_time(raw),
+        occurred_at=_parsed_time(raw, zone_of(membership)),
         answer=answer,
     )
 
@@ -192,9 +192,9 @@ def _parse(membership: Membership, raw: Any, shift: timedelta, targets: dict[str
     if not isinstance(data, dict):
         raise ValidationFailed(details={"data": "Must be an object."})
     occurred_raw = raw.get("occurred_at")
-    occurred = parse_datetime(occurred_raw) if isinstance(occurred_raw, str) else None
-    if occurred_raw is not None and occurred is None:
-        raise ValidationFailed(details={"occurred_at": "Must be an ISO-8601 time."})
+    if occurred_raw is not None and not isinstance(occurred_raw, str):
+        raise ValidationFailed(details={"occurred_at": UNREADABLE})
+    occurred = parse_moment(occurred_raw, zone=zone_of(membership), field="occurred_at")
     target = raw.get("work_order")
     if target is not None and not isinstance(target, str):
         raise ValidationFailed(details={"work_order": "Must be an id or a number."})
@@ -313,6 +313,11 @@ def _answer_for(membership: Membership, row: SyncMutation) -> dict:
     return {"id": str(row.mutation_id), "status": "duplicate", "original": row.answer}
 
 
-def _parsed_time(raw: Any) -> datetime | None:
+def _parsed_time(raw: Any, zone: tzinfo) -> datetime | None:
     value = raw.get("occurred_at") if isinstance(raw, dict) else None
-    return parse_datetime(value) if isinstance(value, str) else None
+    try:
+        return (
+            parse_moment(value, zone=zone, field="occurred_at") if isinstance(value, str) else None
+        )
+    except ValidationFailed:
+        return None

@@ -7,6 +7,7 @@ from workorders.services.children import (
     note_add,
     part_use,
     time_entry_add,
+    time_entry_for_stop,
     time_entry_stop,
 )
 from workorders.services.completion import completion_problems
@@ -57,6 +58,7 @@ __all__ = [
     "request_submit_anonymous",
     "signature_add",
     "time_entry_add",
+    "time_entry_for_stop",
     "time_entry_stop",
     "work_order_assign",
     "work_order_create",

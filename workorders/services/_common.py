@@ -3,22 +3,15 @@
 from collections.abc import Callable, Hashable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any, TypeVar
-
-from django.utils import timezone
 
 from fieldops.accounts.models import Membership
 from fieldops.accounts.permissions import may
 from fieldops.errors import PermissionDenied, ValidationFailed
 from fieldops.events import publish_event
+from fieldops.time import device_time as device_time_checked
 from workorders.models import ChangeSource, WorkOrder, WorkOrderHistory
-
-# A device clock may run a little fast; anything further ahead is a wrong clock, not the future.
-DEVICE_CLOCK_AHEAD = timedelta(minutes=5)
-# Offline queues can wait days for signal, but not months.
-DEVICE_TIME_MAX_AGE = timedelta(days=30)
-
 
 T = TypeVar("T")
 # Inside batch_memos() (an offline push: hundreds of changes in one request), rows that every
@@ -48,16 +41,7 @@ def batch_memo(key: Hashable, load: Callable[[], T]) -> T:
 
 def occurred_at(device_time: datetime | None, *, field: str = "occurred_at") -> datetime:
     """When a change happened: the device's time when given and sane, else now."""
-    now = timezone.now()
-    if device_time is None:
-        return now
-    if timezone.is_naive(device_time):
-        raise ValidationFailed(details={field: "Give a time zone (e.g. 2026-05-01T10:02:00Z)."})
-    if device_time > now + DEVICE_CLOCK_AHEAD:
-        raise ValidationFailed(details={field: "Is in the future; check the device clock."})
-    if device_time < now - DEVICE_TIME_MAX_AGE:
-        raise ValidationFailed(details={field: "Is more than 30 days ago."})
-    return min(device_time, now)
+    return device_time_checked(device_time, field=field)
 
 
 def is_assignee(work_order: WorkOrder, membership: Membership) -> bool:

@@ -47,6 +47,7 @@ from workorders.services.locking import lock_for_records, require_unlocked
 
 M = TypeVar("M", bound=Model)
 MAX_TIME_ENTRY = timedelta(hours=24)
+MAX_TIME_ENTRY_MINUTES = MAX_TIME_ENTRY.total_seconds() // 60
 
 
 def _replayed(model: type[M], client_id: UUID | None, work_order: WorkOrder) -> M | None:
@@ -207,13 +208,14 @@ def time_entry_add(
     membership: Membership,
     work_order: WorkOrder,
     kind: str,
-    started_at: datetime,
+    started_at: datetime | None,
     ended_at: datetime | None = None,
     minutes: int | None = None,
     client_id: UUID | None = None,
     technician: Membership | None = None,
 ) -> tuple[TimeEntry, bool]:
-    """A span of labour. Give an end, or minutes, or neither (a running clock to stop later)."""
+    """A span of labour. Give an end, or minutes, or neither (a running clock to stop later).
+    Without a start, a clock starts now and logged minutes end now."""
     existing = _replayed(TimeEntry, client_id, work_order)
     if existing:
         return existing, False
@@ -222,11 +224,13 @@ def time_entry_add(
     errors: dict[str, str] = {}
     if kind not in TimeKind.values:
         errors["kind"] = f"One of: {', '.join(TimeKind.values)}."
+    if started_at is None and minutes is not None and 0 < minutes <= MAX_TIME_ENTRY_MINUTES:
+        started_at = timezone.now() - timedelta(minutes=minutes)
     started_at = occurred_at(started_at, field="started_at")
     if ended_at is not None and minutes is not None:
         errors["minutes"] = "Give an end time or minutes, not both."
     if minutes is not None:
-        if not 0 < minutes <= MAX_TIME_ENTRY.total_seconds() // 60:
+        if not 0 < minutes <= MAX_TIME_ENTRY_MINUTES:
             errors["minutes"] = "Between 1 minute and 24 hours."
         else:
             ended_at = started_at + timedelta(minutes=minutes)
@@ -256,6 +260,14 @@ def time_entry_add(
     if created:
         _touch(work_order, "time_entry")
     return entry, created
+
+
+def time_entry_for_stop(work_order: WorkOrder, entry_id: UUID) -> TimeEntry:
+    """The clock ``entry_id`` of this work order, for every door that stops one."""
+    entry = work_order.time_entries.filter(public_id=entry_id).first()
+    if entry is None:
+        raise NotFound("No such timer on this work order.", details={"entry_id": "No such timer."})
+    return entry
 
 
 def time_entry_stop(

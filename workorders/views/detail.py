@@ -6,7 +6,6 @@ action re-renders the page with the reason next to the field and the typed text 
 import re
 import uuid
 from collections.abc import Callable
-from datetime import datetime
 from uuid import UUID
 
 from django.contrib import messages
@@ -14,22 +13,39 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 from django.views.decorators.http import require_POST
 
 from fieldops.accounts.models import Membership, Role
 from fieldops.accounts.permissions import may
 from fieldops.errors import DomainError, ValidationFailed, VersionConflict
+from fieldops.inputs import field_problems, page_input
 from fieldops.uploads import check_upload
 from workorders import services
 from workorders.lifecycle import ACTION_LABELS, ASSIGNABLE_STATUSES, STARTABLE_STATUSES
 from workorders.models import ChangeSource, Part, Status, TimeKind, WorkOrder
+from workorders.schemas import (
+    AnswerIn,
+    AssignIn,
+    AttachmentIn,
+    EntryStopIn,
+    FollowUpIn,
+    NoteIn,
+    PartUseIn,
+    ReturnTo,
+    SignatureIn,
+    TimeEntryIn,
+    TransitionIn,
+)
 from workorders.selectors import job_meter_readings, job_meters, work_order_get_for_member
 from workorders.serializers import checklist_out
 from workorders.services.completion import FAILURE_ANALYSIS_TYPES
-from workorders.services.locking import is_locked, reopen_hint, require_unlocked
+from workorders.services.locking import is_locked, reopen_hint
 from workorders.services.sla import sla_state
 from workorders.views.edit_form import edit_context
+
+# Page forms carry their fresh record id as "client_id" (the schemas' "id").
+CLIENT_ID = {"client_id": "id"}
+
 
 # The page's own section and item ids ("time", "item-12"): nothing a redirect could misuse.
 ANCHOR = re.compile(r"[a-z][a-z0-9-]{0,40}")
@@ -142,8 +158,14 @@ def work_order_detail(request: HttpRequest, number: str) -> HttpResponse:
 
 
 def _act(
-    request: HttpRequest, number: str, run: Callable[[Membership, WorkOrder], str | None]
+    request: HttpRequest,
+    number: str,
+    run: Callable[[Membership, WorkOrder], str | None],
+    *,
+    item_id: UUID | None = None,
 ) -> HttpResponse:
+    """Run one action; a refusal re-renders the page with each problem next to its field (for
+    a checklist item, ``item_id`` says which) and what was typed kept."""
     membership = _membership(request)
     work_order = work_order_get_for_member(membership, number)
     try:
@@ -158,9 +180,10 @@ def _act(
     except DomainError as exc:
         context = detail_context(request, work_order)
         context.update(
-            errors=exc.details or {"__all__": exc.message},
+            errors=field_problems(exc.details) or {"__all__": exc.message},
             error_message=exc.message,
             error_code=exc.code,
+            error_item=item_id,
             form=request.POST,
             # The technicians ticked on the assign form stay ticked after a refusal.
             chosen=request.POST.getlist("technician"),
@@ -168,43 +191,29 @@ def _act(
         return render(request, "workorders/detail.html", context, status=exc.status)
     if done:
         messages.success(request, done)
-    anchor = request.POST.get("next_anchor", "")
+    anchor = page_input(request, ReturnTo).next_anchor
     url = redirect("workorders:detail", number=work_order.reference).url
     return redirect(f"{url}#{anchor}" if ANCHOR.fullmatch(anchor) else url)
-
-
-def _device_time(request: HttpRequest, field: str = "occurred_at") -> datetime | None:
-    raw = request.POST.get(field, "").strip()
-    if not raw:
-        return None
-    parsed = parse_datetime(raw)
-    if parsed is None:
-        raise DomainError("That time could not be read.", details={field: "Invalid time."})
-    return parsed
-
-
-def _version(request: HttpRequest) -> int | None:
-    raw = request.POST.get("version", "")
-    return int(raw) if raw.isdigit() else None
 
 
 @login_required
 @require_POST
 def transition(request: HttpRequest, number: str) -> HttpResponse:
     def run(membership: Membership, work_order: WorkOrder) -> str:
+        payload = page_input(request, TransitionIn)
         moved = services.work_order_transition(
             membership=membership,
             work_order=work_order,
-            to_status=request.POST.get("to", ""),
-            expected_version=_version(request),
+            to_status=payload.to,
+            expected_version=payload.version,
             source=ChangeSource.WEB,
-            device_time=_device_time(request),
-            reason=request.POST.get("reason", ""),
+            device_time=payload.occurred_at,
+            reason=payload.reason,
             resolution=services.Resolution(
-                resolution_notes=request.POST.get("resolution_notes", ""),
-                failure_code=request.POST.get("failure_code", ""),
-                cause=request.POST.get("cause", ""),
-                remedy=request.POST.get("remedy", ""),
+                resolution_notes=payload.resolution_notes,
+                failure_code=payload.failure_code,
+                cause=payload.cause,
+                remedy=payload.remedy,
             ),
         )
         said = f"{moved.reference} is now {moved.get_status_display().lower()}."
@@ -220,23 +229,15 @@ def transition(request: HttpRequest, number: str) -> HttpResponse:
 @require_POST
 def assign(request: HttpRequest, number: str) -> HttpResponse:
     def run(membership: Membership, work_order: WorkOrder) -> str:
-        ids = []
-        for raw in request.POST.getlist("technician"):
-            try:
-                ids.append(UUID(raw))
-            except ValueError:
-                raise DomainError(
-                    "Choose technicians from the list.",
-                    details={"technician": "Unknown technician."},
-                ) from None
+        payload = page_input(request, AssignIn, names={"technician": "technician_ids"})
         try:
             services.work_order_assign(
                 membership=membership,
                 work_order=work_order,
-                technician_ids=ids,
-                expected_version=_version(request),
-                override=request.POST.get("override") == "1",
-                override_reason=request.POST.get("override_reason", ""),
+                technician_ids=payload.technician_ids,
+                expected_version=payload.version,
+                override=payload.override,
+                override_reason=payload.override_reason,
             )
         except services.OverrideRequired as exc:
             # Shown next to the override field, which the page now offers.
@@ -253,30 +254,38 @@ def assign(request: HttpRequest, number: str) -> HttpResponse:
 @require_POST
 def note_add(request: HttpRequest, number: str) -> HttpResponse:
     def run(membership: Membership, work_order: WorkOrder) -> str:
+        payload = page_input(request, NoteIn, names=CLIENT_ID)
         services.note_add(
             membership=membership,
             work_order=work_order,
-            text=request.POST.get("text", ""),
-            client_id=_client_id(request),
+            text=payload.text,
+            client_id=payload.id,
+            device_time=payload.occurred_at,
         )
         return "Note added."
 
     return _act(request, number, run)
 
 
+def _time_add(membership: Membership, work_order: WorkOrder, payload: TimeEntryIn):
+    entry, _ = services.time_entry_add(
+        membership=membership,
+        work_order=work_order,
+        kind=payload.kind,
+        started_at=payload.started_at,
+        ended_at=payload.ended_at,
+        minutes=payload.minutes,
+        client_id=payload.id,
+    )
+    return entry
+
+
 @login_required
 @require_POST
 def time_start(request: HttpRequest, number: str) -> HttpResponse:
     def run(membership: Membership, work_order: WorkOrder) -> str:
-        kind = request.POST.get("kind", TimeKind.WORK)
-        services.time_entry_add(
-            membership=membership,
-            work_order=work_order,
-            kind=kind,
-            started_at=timezone.now(),
-            client_id=_client_id(request),
-        )
-        return f"{TimeKind(kind).label if kind in TimeKind.values else 'Time'} timer started."
+        entry = _time_add(membership, work_order, page_input(request, TimeEntryIn, names=CLIENT_ID))
+        return f"{entry.get_kind_display()} timer started."
 
     return _act(request, number, run)
 
@@ -285,11 +294,12 @@ def time_start(request: HttpRequest, number: str) -> HttpResponse:
 @require_POST
 def time_stop(request: HttpRequest, number: str) -> HttpResponse:
     def run(membership: Membership, work_order: WorkOrder) -> str:
-        entry = work_order.time_entries.filter(technician=membership, ended_at__isnull=True).first()
-        if entry is None:
-            require_unlocked(work_order)  # on done work, say so rather than "nothing ran"
-            return "No timer was running."
-        entry = services.time_entry_stop(membership=membership, entry=entry)
+        payload = page_input(request, EntryStopIn)
+        entry = services.time_entry_stop(
+            membership=membership,
+            entry=services.time_entry_for_stop(work_order, payload.entry_id),
+            device_time=payload.occurred_at,
+        )
         return f"Timer stopped: {entry.minutes} min of {entry.get_kind_display().lower()}."
 
     return _act(request, number, run)
@@ -299,30 +309,8 @@ def time_stop(request: HttpRequest, number: str) -> HttpResponse:
 @require_POST
 def time_log(request: HttpRequest, number: str) -> HttpResponse:
     def run(membership: Membership, work_order: WorkOrder) -> str:
-        raw_minutes = request.POST.get("minutes", "").strip()
-        kind = request.POST.get("kind", "")
-        errors = {}
-        if kind not in TimeKind.values:
-            errors["kind"] = "Choose what the time was spent on."
-        if not raw_minutes.isdigit():
-            errors["minutes"] = "Enter the minutes as a whole number."
-        if errors:
-            raise ValidationFailed(
-                "Say what the time was spent on and for how long.", details=errors
-            )
-        minutes = int(raw_minutes)
-        started = _device_time(request, "started_at") or timezone.now() - timezone.timedelta(
-            minutes=minutes
-        )
-        services.time_entry_add(
-            membership=membership,
-            work_order=work_order,
-            kind=kind,
-            started_at=started,
-            minutes=minutes,
-            client_id=_client_id(request),
-        )
-        return f"{minutes} min logged."
+        entry = _time_add(membership, work_order, page_input(request, TimeEntryIn, names=CLIENT_ID))
+        return f"{entry.minutes} min logged."
 
     return _act(request, number, run)
 
@@ -331,18 +319,16 @@ def time_log(request: HttpRequest, number: str) -> HttpResponse:
 @require_POST
 def part_use(request: HttpRequest, number: str) -> HttpResponse:
     def run(membership: Membership, work_order: WorkOrder) -> str:
-        part_id = request.POST.get("part", "")
-        try:
-            part_uuid = UUID(part_id)
-        except ValueError:
-            raise DomainError("Choose a part.", details={"part_id": "Choose a part."}) from None
+        payload = page_input(request, PartUseIn, names={"part": "part_id", **CLIENT_ID})
         usage, _ = services.part_use(
             membership=membership,
             work_order=work_order,
-            part_id=part_uuid,
-            quantity=request.POST.get("quantity", ""),
-            stock_location=request.POST.get("stock_location", ""),
-            client_id=_client_id(request),
+            part_id=payload.part_id,
+            part_code=payload.part_code,
+            quantity=payload.quantity,
+            stock_location=payload.stock_location,
+            client_id=payload.id,
+            device_time=payload.occurred_at,
         )
         return f"{usage.quantity.normalize()} x {usage.part.name} recorded."
 
@@ -353,23 +339,16 @@ def part_use(request: HttpRequest, number: str) -> HttpResponse:
 @require_POST
 def checklist_answer(request: HttpRequest, number: str, item_id: UUID) -> HttpResponse:
     def run(membership: Membership, work_order: WorkOrder) -> None:
-        raw_value = request.POST.get("value", "").strip().replace(",", ".")
-        value = None
-        if raw_value:
-            try:
-                value = float(raw_value)
-            except ValueError:
-                raise DomainError(
-                    "Enter a number.", details={f"item-{item_id}": "Enter a number."}
-                ) from None
+        payload = page_input(request, AnswerIn, names=CLIENT_ID)
         services.checklist_answer(
             membership=membership,
             work_order=work_order,
             item_id=item_id,
-            result=request.POST.get("result", ""),
-            value=value,
-            text=request.POST.get("text", ""),
-            client_id=_client_id(request),
+            result=payload.result,
+            value=payload.value,
+            text=payload.text,
+            client_id=payload.id,
+            device_time=payload.occurred_at,
         )
         photo = request.FILES.get("photo")
         if photo is not None:
@@ -381,39 +360,42 @@ def checklist_answer(request: HttpRequest, number: str, item_id: UUID) -> HttpRe
             )
         return
 
-    return _act(request, number, run)
+    return _act(request, number, run, item_id=item_id)
 
 
 @login_required
 @require_POST
 def follow_up(request: HttpRequest, number: str, item_id: UUID) -> HttpResponse:
-    membership = _membership(request)
-    work_order = work_order_get_for_member(membership, number)
-    try:
+    def run(membership: Membership, work_order: WorkOrder) -> str:
+        payload = page_input(request, FollowUpIn, names=CLIENT_ID)
         follow_up, created = services.follow_up_create(
-            membership=membership, work_order=work_order, item_id=item_id
+            membership=membership,
+            work_order=work_order,
+            item_id=item_id,
+            priority=payload.priority,
+            client_id=payload.id,
         )
-    except DomainError as exc:
-        messages.error(request, exc.message)
-        return redirect("workorders:detail", number=work_order.reference)
-    if created:
-        messages.success(request, f"Follow-up {follow_up.reference} opened for the failed check.")
-    else:
-        messages.info(request, f"Follow-up {follow_up.reference} is already open for this check.")
-    return redirect("workorders:detail", number=work_order.reference)
+        if created:
+            return f"Follow-up {follow_up.reference} opened for the failed check."
+        return f"Follow-up {follow_up.reference} is already open for this check."
+
+    return _act(request, number, run, item_id=item_id)
 
 
 @login_required
 @require_POST
 def attachment_add(request: HttpRequest, number: str) -> HttpResponse:
     def run(membership: Membership, work_order: WorkOrder) -> str:
+        payload = page_input(request, AttachmentIn, names=CLIENT_ID)
         upload = check_upload(request.FILES.get("file"), field="file")
         services.attachment_add(
             membership=membership,
             work_order=work_order,
             upload=upload,
-            caption=request.POST.get("caption", ""),
-            client_id=_client_id(request),
+            caption=payload.caption,
+            checklist_item_id=payload.checklist_item_id,
+            client_id=payload.id,
+            device_time=payload.occurred_at,
         )
         return "Photo added." if upload.is_image else "File added."
 
@@ -424,6 +406,7 @@ def attachment_add(request: HttpRequest, number: str) -> HttpResponse:
 @require_POST
 def signature_add(request: HttpRequest, number: str) -> HttpResponse:
     def run(membership: Membership, work_order: WorkOrder) -> str:
+        payload = page_input(request, SignatureIn, names=CLIENT_ID)
         if "image" not in request.FILES:
             raise ValidationFailed(
                 "Ask the customer to sign in the box first.",
@@ -433,19 +416,11 @@ def signature_add(request: HttpRequest, number: str) -> HttpResponse:
         signature, _ = services.signature_add(
             membership=membership,
             work_order=work_order,
-            signer_name=request.POST.get("signer_name", ""),
+            signer_name=payload.signer_name,
             image=image,
-            client_id=_client_id(request),
+            client_id=payload.id,
+            device_time=payload.occurred_at,
         )
         return f"Signed by {signature.signer_name}."
 
     return _act(request, number, run)
-
-
-def _client_id(request: HttpRequest) -> UUID | None:
-    """Forms carry a fresh id, so a double tap or a resubmitted form stores once."""
-    raw = request.POST.get("client_id", "")
-    try:
-        return UUID(raw) if raw else None
-    except ValueError:
-        return None

@@ -7,18 +7,21 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 from django.views.decorators.vary import vary_on_headers
 
 from assets.models import Asset
 from fieldops.errors import DomainError, ValidationFailed
+from fieldops.inputs import field_problems, page_input
 from fieldops.pagination import cursor_paginate
 from workorders.models import Priority, Status, WorkType
+from workorders.schemas import WorkOrderIn
 from workorders.selectors import WorkOrderFilters, work_order_search
 from workorders.services import WorkOrderSpec, work_order_create
 from workorders.services.sla import sla_state
 
 PAGE_SIZE = 50
+# The new-work-order form's names where they differ from WorkOrderIn's.
+NEW_FORM_NAMES = {"asset": "asset_id", "client_id": "id"}
 
 
 def _uuid_or_none(value: str | None) -> UUID | None:
@@ -98,54 +101,19 @@ def work_order_new(request: HttpRequest) -> HttpResponse:
         "errors": {},
     }
     if request.method == "POST":
-        post = request.POST
         try:
-            asset_id = UUID(post["asset"]) if post.get("asset") else None
-            spec = WorkOrderSpec(
-                title=post.get("title", ""),
-                description=post.get("description", ""),
-                priority=post.get("priority", ""),
-                work_type=post.get("work_type", ""),
-                asset_id=asset_id,
-                scheduled_start=_local_datetime(post.get("scheduled_start", ""), "scheduled_start"),
-                estimated_minutes=_int_or_none(
-                    post.get("estimated_minutes", ""), "estimated_minutes"
-                ),
+            payload = page_input(
+                request, WorkOrderIn, names={"asset": "asset_id", "client_id": "id"}
             )
             work_order, _ = work_order_create(
                 membership=request.membership,
                 organization_id=organization_id,
-                spec=spec,
-                client_id=_uuid_or_none(post.get("client_id", "")),
+                spec=WorkOrderSpec(**payload.model_dump(exclude={"id", "checklist"})),
+                client_id=payload.id,
             )
-        except (ValueError, DomainError) as exc:
-            details = getattr(exc, "details", {"asset_id": "Choose an asset from the list."})
-            context["errors"] = details
-            return render(request, "workorders/office/new.html", context, status=422)
+        except DomainError as exc:
+            context["errors"] = field_problems(exc.details) or {"__all__": exc.message}
+            return render(request, "workorders/office/new.html", context, status=exc.status)
         messages.success(request, f"{work_order.reference} opened.")
         return redirect("workorders:detail", number=work_order.reference)
     return render(request, "workorders/office/new.html", context)
-
-
-def _local_datetime(raw: str, field: str):
-    if not raw.strip():
-        return None
-    parsed = parse_datetime(raw)
-    if parsed is None:
-        raise ValidationFailed(details={field: "Pick a date and time."})
-    return timezone.make_aware(parsed) if timezone.is_naive(parsed) else parsed
-
-
-def _int_or_none(raw: str, field: str) -> int | None:
-    if not raw.strip():
-        return None
-    if not raw.strip().isdigit():
-        raise ValidationFailed(details={field: "A whole number of minutes."})
-    return int(raw)
-
-
-def _uuid_or_none(raw: str) -> UUID | None:
-    try:
-        return UUID(raw) if raw else None
-    except ValueError:
-        return None

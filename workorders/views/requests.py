@@ -18,10 +18,12 @@ from fieldops.errors import (
     RateLimitExceeded,
     ValidationFailed,
 )
+from fieldops.inputs import field_problems, form_data, page_input
 from fieldops.pagination import cursor_paginate
 from fieldops.uploads import CheckedUpload, check_upload, upload_unstash
 from workorders import services
 from workorders.models import Priority, Request, RequestStatus
+from workorders.schemas import ApproveIn, RejectIn
 from workorders.selectors import request_get_for_member, requests_for
 from workorders.services.requests import MIN_FILL_SECONDS
 
@@ -215,13 +217,15 @@ def _work_order_url(reference: str) -> str:
 def request_approve(request: HttpRequest, request_id: UUID) -> HttpResponse:
     require(request.membership, "requests.triage")
     found = request_get_for_member(request.membership, request_id)
-    typed = {"priority": request.POST.get("priority", ""), "title": request.POST.get("title", "")}
+    typed = form_data(request.POST, ApproveIn)
     try:
+        payload = page_input(request, ApproveIn)
         work_order = services.request_approve(
             membership=request.membership,
             request=found,
-            priority=typed["priority"],
-            title=typed["title"],
+            priority=payload.priority,
+            title=payload.title,
+            work_type=payload.work_type,
         )
     except ValidationFailed as exc:
         return _refused(request, found, exc, typed)
@@ -234,11 +238,10 @@ def request_approve(request: HttpRequest, request_id: UUID) -> HttpResponse:
 def request_reject(request: HttpRequest, request_id: UUID) -> HttpResponse:
     require(request.membership, "requests.triage")
     found = request_get_for_member(request.membership, request_id)
-    typed = {"reason": request.POST.get("reason", "")}
+    typed = form_data(request.POST, RejectIn)
     try:
-        services.request_reject(
-            membership=request.membership, request=found, reason=typed["reason"]
-        )
+        payload = page_input(request, RejectIn)
+        services.request_reject(membership=request.membership, request=found, reason=payload.reason)
     except ValidationFailed as exc:
         return _refused(request, found, exc, typed)
     messages.success(request, "Request rejected; the requester sees your reason.")
@@ -248,7 +251,7 @@ def request_reject(request: HttpRequest, request_id: UUID) -> HttpResponse:
 def _refused(
     request: HttpRequest, found: Request, exc: DomainError, typed: dict[str, str]
 ) -> HttpResponse:
-    problems = {field: str(problem) for field, problem in exc.details.items()}
+    problems = field_problems(exc.details)
     if "status" in problems or not problems:  # e.g. decided meanwhile by someone else
         problems = {"form": exc.message}
     return _triage(request, refused=found, problems=problems, typed=typed, status=exc.status)
