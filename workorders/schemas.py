@@ -359,7 +359,9 @@ class JobReadingIn(Schema):
     """A meter reading taken on a job (the reading service parses and checks the value)."""
 
     id: UUID | None = Field(None, description="Client-generated id: a retry stores it once")
-    meter_id: UUID
+    meter_id: Annotated[UUID, chosen("Choose a meter of this job.")] = Field(
+        None, validate_default=True
+    )
     value: float | str
     note: str = Field("", max_length=500)
     confirm_unusual: bool = Field(False, description="Save a value far from the last reading")

@@ -7,9 +7,11 @@ from django.views.decorators.http import require_POST
 
 from fieldops.accounts.models import Membership
 from fieldops.errors import ValidationFailed
+from fieldops.inputs import field_problems, page_input
 from fieldops.uploads import check_upload
 from workorders import services
 from workorders.models import WorkOrder
+from workorders.schemas import RequestIn
 from workorders.views.detail import _act
 
 # The page has a "description" of its own (the edit form): this form's fields are named apart.
@@ -22,14 +24,16 @@ def job_request(request: HttpRequest, number: str) -> HttpResponse:
     def run(membership: Membership, work_order: WorkOrder) -> str:
         upload = request.FILES.get("problem_photo")
         try:
+            payload = page_input(request, RequestIn, names={"problem": "description"})
             services.request_submit(
                 membership=membership,
-                description=request.POST.get("problem", ""),
+                description=payload.description,
                 asset=work_order.asset,
                 photo=check_upload(upload, field="photo", images_only=True) if upload else None,
             )
         except ValidationFailed as exc:
-            details = {PAGE_NAMES.get(k, k): v for k, v in exc.details.items()}
+            problems = field_problems(exc.details)
+            details = {PAGE_NAMES.get(k, k): v for k, v in problems.items()}
             raise ValidationFailed("The problem was not sent yet.", details=details) from None
         return "Sent to the dispatchers: they plan it as its own job."
 

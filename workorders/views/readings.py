@@ -5,29 +5,16 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
-from pydantic import ValidationError
 
-from fieldops.errors import DomainError, ValidationFailed
+from fieldops.errors import DomainError
+from fieldops.inputs import form_data, page_input
 from workorders import services
 from workorders.schemas import JobReadingIn
 from workorders.selectors import work_order_get_for_member
-from workorders.views.detail import _client_id, _membership, detail_context
+from workorders.views.detail import _membership, detail_context
 
-
-def _parse(request: HttpRequest) -> JobReadingIn:
-    try:
-        return JobReadingIn.model_validate(
-            {
-                "id": _client_id(request),
-                "meter_id": request.POST.get("meter", ""),
-                "value": request.POST.get("value", ""),
-                "note": request.POST.get("note", ""),
-                "confirm_unusual": request.POST.get("confirm_unusual") == "yes",
-            }
-        )
-    except ValidationError as exc:
-        fields = {str(e["loc"][0]): "Choose a meter of this job." for e in exc.errors()}
-        raise ValidationFailed(details={"fields": fields}) from None
+# The job page's reading form names, where they differ from JobReadingIn's.
+READING_FORM_NAMES = {"meter": "meter_id", "client_id": "id"}
 
 
 @login_required
@@ -36,7 +23,7 @@ def reading_add(request: HttpRequest, number: str) -> HttpResponse:
     membership = _membership(request)
     work_order = work_order_get_for_member(membership, number)
     try:
-        payload = _parse(request)
+        payload = page_input(request, JobReadingIn, names=READING_FORM_NAMES)
         reading, _ = services.work_order_reading_record(
             membership=membership,
             work_order=work_order,
@@ -52,7 +39,9 @@ def reading_add(request: HttpRequest, number: str) -> HttpResponse:
         context.update(
             error_message=exc.message,
             form=request.POST,
-            reading_meter=request.POST.get("meter", ""),
+            reading_meter=form_data(request.POST, JobReadingIn, names=READING_FORM_NAMES).get(
+                "meter_id", ""
+            ),
             reading_error=" ".join(str(v) for v in fields.values()) or exc.message,
             reading_unusual=bool(exc.details.get("unusual")),
         )
