@@ -165,3 +165,9 @@ def page_input(
     zone; ``given`` adds what the page knows itself (a path's id)."""
     data = form_data(request.POST, schema, names=names) | given
     return parse_input(schema, data, zone=zone_of(getattr(request, "membership", None)))
+
+
+def typed_back(request: Any, name: str) -> list[str]:
+    """What the person ticked or typed under ``name``, as sent, to show it again after a
+    refusal. Never parsed for use: the schema alone reads a form for the service."""
+    return request.POST.getlist(name)

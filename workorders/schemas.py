@@ -4,7 +4,7 @@ from typing import Annotated, Literal
 from uuid import UUID
 
 from ninja import Field, Schema
-from pydantic import field_validator
+from pydantic import ConfigDict, field_validator
 
 from fieldops.inputs import Moment, chosen
 from workorders.models import ChecklistItemKind, Priority, Status, TimeKind, WorkType
@@ -157,7 +157,14 @@ class NoteOut(Schema):
     occurred_at: datetime
 
 
+def _kind_required(schema: dict) -> None:
+    # The default lets a page without a kind get its own message; the API still says it is needed.
+    schema.setdefault("required", []).append("kind")
+
+
 class TimeEntryIn(Schema):
+    model_config = ConfigDict(json_schema_extra=_kind_required)
+
     id: UUID | None = None
     kind: Annotated[TimeKindName, chosen("Choose what the time was spent on.")] = Field(
         None, validate_default=True, description="Required: travel, work, waiting or break"

@@ -272,7 +272,7 @@ RULES_PAGES: dict[str, tuple] = {
     "work-orders/<str:number>/request/": ("POST", "422", "422", "422", "422", "404", "login"),
     "work-orders/<str:number>/time/start/": ("POST", "ok", "ok", "ok", "ok", "404", "login"),
     "work-orders/<str:number>/time/stop/": ("POST", "ok", "ok", "ok", "ok", "404", "login"),
-    "work-orders/<str:number>/time/log/": ("POST", "422", "422", "422", "422", "404", "login"),
+    "work-orders/<str:number>/time/log/": ("POST", "ok", "ok", "ok", "ok", "404", "login"),
     "work-orders/<str:number>/parts/": ("POST", "ok", "ok", "ok", "ok", "404", "login"),
     "work-orders/<str:number>/attachments/": ("POST", "422", "422", "422", "422", "404", "login"),
     "work-orders/<str:number>/signature/": ("POST", "422", "422", "422", "422", "404", "login"),

@@ -193,7 +193,11 @@ def page_attempt(change, job, people, as_member):
         "note": lambda: tech.post(f"{url}/notes/", {"text": "Late note"}),
         "time_log": lambda: tech.post(f"{url}/time/log/", {"kind": "work", "minutes": "5"}),
         "time_start": lambda: tech.post(f"{url}/time/start/", {"kind": "travel"}),
-        "time_stop": lambda: tech.post(f"{url}/time/stop/"),
+        # The page's stop form names its clock, as the API's path does (here the one
+        # completion stopped).
+        "time_stop": lambda: tech.post(
+            f"{url}/time/stop/", {"entry_id": str(job.time_entries.latest("id").public_id)}
+        ),
         "part": lambda: tech.post(f"{url}/parts/", {"part": str(part_id), "quantity": "1"}),
         "checklist": lambda: tech.post(f"{url}/checklist/{item.public_id}/", {"result": "fail"}),
         "photo": lambda: tech.post(

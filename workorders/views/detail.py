@@ -18,7 +18,7 @@ from django.views.decorators.http import require_POST
 from fieldops.accounts.models import Membership, Role
 from fieldops.accounts.permissions import may
 from fieldops.errors import DomainError, ValidationFailed, VersionConflict
-from fieldops.inputs import field_problems, page_input
+from fieldops.inputs import field_problems, page_input, typed_back
 from fieldops.uploads import check_upload
 from workorders import services
 from workorders.lifecycle import ACTION_LABELS, ASSIGNABLE_STATUSES, STARTABLE_STATUSES
@@ -186,7 +186,7 @@ def _act(
             error_item=item_id,
             form=request.POST,
             # The technicians ticked on the assign form stay ticked after a refusal.
-            chosen=request.POST.getlist("technician"),
+            chosen=typed_back(request, "technician"),
         )
         return render(request, "workorders/detail.html", context, status=exc.status)
     if done:
