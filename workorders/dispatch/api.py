@@ -238,3 +238,16 @@ def day_plan_accept(request: HttpRequest, day_plan_id: UUID, payload: schemas.Da
         work_order=payload.work_order.hex if payload.work_order else None,
     )
     return result.__dict__
+
+
+@router.post(
+    "/day-plans/{day_plan_id}/insert",
+    response=schemas.DayPlanInsertOut,
+    summary="Insert an emergency into the plan with the least disruption",
+)
+def day_plan_insert(request: HttpRequest, day_plan_id: UUID, payload: schemas.DayPlanInsertIn):
+    membership = _office(request)
+    plan = planning.day_plan_get_for_member(membership, day_plan_id)
+    return planning.day_plan_insert(
+        membership=membership, plan=plan, work_order=payload.work_order.hex
+    )

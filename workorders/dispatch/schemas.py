@@ -112,3 +112,14 @@ class DayPlanAcceptOut(Schema):
     already: list[str]
     unchanged: list[str]
     refused: list[dict]
+
+
+class DayPlanInsertIn(Schema):
+    work_order: UUID
+
+
+class DayPlanInsertOut(Schema):
+    technician: str
+    position: int
+    added_travel: int
+    delays: dict[str, int]

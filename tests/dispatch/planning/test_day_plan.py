@@ -220,3 +220,35 @@ def test_the_api_plans_reads_and_accepts(day, dispatcher, django_capture_on_comm
     )
     technician = token_client_for(day["ana"])
     assert technician.get(f"/api/v1/day-plans/{plan_id}").status_code == 403
+
+
+def test_an_emergency_is_inserted_with_least_disruption_and_accepted_like_the_rest(
+    day, dispatcher, boiler_room, django_capture_on_commit_callbacks
+):
+    plan = planned(dispatcher, django_capture_on_commit_callbacks)
+    burst = make_work_order(
+        dispatcher,
+        title="Burst pipe",
+        priority="p1",
+        estimated_minutes=20,
+        location_id=boiler_room.public_id,
+    )
+    client = token_client_for(dispatcher)
+    url = f"/api/v1/day-plans/{plan.public_id}/insert"
+    placed = client.post(url, {"work_order": str(burst.public_id)}, content_type="application/json")
+    # Ana is at the site all morning: last in her lane, no driving added, nobody waits.
+    assert placed.json() == {
+        "technician": "Ana Tech",
+        "position": 4,
+        "added_travel": 0,
+        "delays": {},
+    }
+    plan.refresh_from_db()
+    assert lanes(plan)["Burst pipe"] == ("Ana Tech", "new")
+    again = client.post(url, {"work_order": str(burst.public_id)}, content_type="application/json")
+    assert (again.status_code, again.json()["error"]["details"]) == (
+        422,
+        {"work_order": "Already in the plan."},
+    )
+    result = day_plan_accept(membership=dispatcher, plan=plan, work_order=burst.public_id.hex)
+    assert result.accepted == [burst.reference]

@@ -18,7 +18,8 @@ from fieldops.accounts.permissions import require
 from fieldops.errors import DomainError, NotFound, ValidationFailed
 from workorders.dispatch.models import Crew, DayPlan, DayPlanAcceptance, DayPlanStatus
 from workorders.dispatch.planning.build import Built, build_problem
-from workorders.dispatch.planning.problem import Job, Plan, Technician, clock
+from workorders.dispatch.planning.problem import Job, Plan, Route, Stop, Technician, Unplaced, clock
+from workorders.dispatch.planning.replan import insert_emergency
 from workorders.dispatch.planning.schedule import fit, timed_route
 from workorders.dispatch.planning.solver import layout, solve
 from workorders.dispatch.planning.travel import Osrm, StraightLine, TravelMatrix, Valhalla
@@ -351,3 +352,78 @@ def day_plan_progress(plan: DayPlan, *, now: datetime | None = None) -> int:
         return 0
     spent = ((now or timezone.now()) - plan.solving_since).total_seconds()
     return max(1, min(95, int(spent / max(1, plan.time_limit) * 100)))
+
+
+# --- re-planning on the day --------------------------------------------------------------------
+
+
+def _stored_plan(built: Built, plan: DayPlan) -> Plan:
+    """The proposal as it stands (accepted or not), over the jobs that are still open."""
+    routes = []
+    for lane in plan.proposal.get("lanes", []):
+        if lane["technician"] not in built.technicians:
+            continue
+        stops = []
+        for stop in lane["stops"]:
+            if stop["work_order"] not in built.work_orders:
+                continue
+            start = built.minutes(datetime.fromisoformat(stop["start"]))
+            job = built.problem.job(stop["work_order"])
+            stops.append(Stop(job.id, start, start, start + job.duration, stop["travel"]))
+        routes.append(
+            Route(
+                lane["technician"],
+                tuple(stops),
+                lane["travel_after"],
+                stops[-1].end if stops else 0,
+            )
+        )
+    return Plan(tuple(routes), ())
+
+
+def day_plan_insert(*, membership: Membership, plan: DayPlan, work_order: str) -> dict:
+    """Insert one job (an emergency) into the plan with the least disruption: nothing started
+    or past moves, only later jobs shift. The proposal is updated for the dispatcher to accept
+    as usual; the answer says where it went and whose jobs now start later."""
+    require(membership, "work.dispatch")
+    if plan.status != DayPlanStatus.READY:
+        raise ValidationFailed("The plan is not ready yet.", details={"plan": plan.status})
+    now = timezone.now()
+    built = build_problem(
+        organization_id=plan.organization_id,
+        zone=_zone(membership.organization),
+        day=plan.day,
+        now=now,
+        site=plan.site,
+        crew=plan.crew,
+    )
+    key = _hex(work_order)
+    if key not in built.work_orders:
+        raise ValidationFailed(
+            details={"work_order": "Not open work of this plan's day and scope."}
+        )
+    current = _stored_plan(built, plan)
+    if any(s.job_id == key for r in current.routes for s in r.stops):
+        raise ValidationFailed(details={"work_order": "Already in the plan."})
+    grid = layout(built.problem, travel_matrix())
+    placed = insert_emergency(
+        built.problem, current, built.problem.job(key), grid=grid, now=built.minutes(now) or 0
+    )
+    if placed.technician_id is None:
+        raise ValidationFailed(placed.reason, details={"work_order": placed.reason})
+    unplaced = tuple(
+        Unplaced(u["work_order"], u["constraint"], u["text"])
+        for u in plan.proposal.get("unplaced", [])
+        if u["work_order"] != key and u["work_order"] in built.work_orders
+    )
+    updated = proposal(built, Plan(placed.plan.routes, unplaced), grid)
+    updated["travel"]["before"] = plan.proposal.get("travel", {}).get("before", 0)
+    plan.proposal = updated
+    plan.save(update_fields=["proposal", "updated_at"])
+    numbers = {k: wo.reference for k, wo in built.work_orders.items()}
+    return {
+        "technician": built.problem.technician(placed.technician_id).name,
+        "position": placed.position + 1,
+        "added_travel": placed.added_travel,
+        "delays": {numbers[k]: minutes for k, minutes in placed.delays.items()},
+    }
