@@ -144,6 +144,8 @@ RULES_API: dict[str, tuple] = {
     "POST /api/v1/day-plans/{day_plan_id}/accept": ("403", "422", "403", "422", "404", "401"),
     # 422: the sampled work order is not open work of the plan's day.
     "POST /api/v1/day-plans/{day_plan_id}/insert": ("403", "422", "403", "422", "404", "401"),
+    # 422: the sampled technician has no lane in the (empty) plan.
+    "POST /api/v1/day-plans/{day_plan_id}/late": ("403", "422", "403", "422", "404", "401"),
     "POST /api/v1/technicians/me/position": ("ok", "403", "403", "403", "403", "401"),
     "POST /api/v1/technicians/me/device": ("ok", "ok", "ok", "ok", "ok", "401"),
     "PUT /api/v1/technicians/{technician_id}/status": ("422", "422", "422", "422", "404", "401"),

@@ -251,3 +251,19 @@ def day_plan_insert(request: HttpRequest, day_plan_id: UUID, payload: schemas.Da
     return planning.day_plan_insert(
         membership=membership, plan=plan, work_order=payload.work_order.hex
     )
+
+
+@router.post(
+    "/day-plans/{day_plan_id}/late",
+    response=schemas.DayPlanLateOut,
+    summary="A technician is running late: shift their later stops",
+)
+def day_plan_late(request: HttpRequest, day_plan_id: UUID, payload: schemas.DayPlanLateIn):
+    membership = _office(request)
+    plan = planning.day_plan_get_for_member(membership, day_plan_id)
+    return planning.day_plan_late(
+        membership=membership,
+        plan=plan,
+        technician=payload.technician.hex,
+        minutes=payload.minutes,
+    )

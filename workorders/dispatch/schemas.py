@@ -123,3 +123,13 @@ class DayPlanInsertOut(Schema):
     position: int
     added_travel: int
     delays: dict[str, int]
+
+
+class DayPlanLateIn(Schema):
+    technician: UUID
+    minutes: int
+
+
+class DayPlanLateOut(Schema):
+    shifted: dict[str, int]
+    broken: list[str]

@@ -14,7 +14,11 @@ from tests.dispatch.factories import make_profile, make_skill
 from tests.factories import MembershipFactory
 from tests.workorders.factories import assign, make_work_order
 from workorders.dispatch.models import DayPlan, DayPlanAcceptance, TimeOff
-from workorders.dispatch.planning.services import day_plan_accept, day_plan_request
+from workorders.dispatch.planning.services import (
+    day_plan_accept,
+    day_plan_progress,
+    day_plan_request,
+)
 from workorders.models import WorkOrder, WorkOrderAssignment, WorkOrderHistory
 from workorders.services import work_order_update
 
@@ -252,3 +256,47 @@ def test_an_emergency_is_inserted_with_least_disruption_and_accepted_like_the_re
     )
     result = day_plan_accept(membership=dispatcher, plan=plan, work_order=burst.public_id.hex)
     assert result.accepted == [burst.reference]
+
+
+def test_progress_while_solving_is_the_share_of_the_time_limit_spent(organization):
+    started = datetime(2026, 5, 6, 9, 0, tzinfo=BERLIN)
+    plan = DayPlan(organization=organization, day=THURSDAY, time_limit=10)
+    # (status, seconds since the search began) -> per cent shown
+    table = [
+        (("queued", None), 0),
+        (("solving", 0), 1),  # started: never shown as nothing
+        (("solving", 4), 40),
+        (("solving", 30), 95),  # past its limit, still writing the proposal
+        (("ready", 12), 100),
+        (("failed", 1), 100),
+    ]
+    got = []
+    for (status, seconds), _ in table:
+        plan.status = status
+        plan.solving_since = started if seconds is not None else None
+        now = started + timedelta(seconds=seconds or 0)
+        got.append(((status, seconds), day_plan_progress(plan, now=now)))
+    assert got == table
+
+
+def test_a_technician_running_late_shifts_their_later_stops(
+    day, dispatcher, django_capture_on_commit_callbacks
+):
+    plan = planned(dispatcher, django_capture_on_commit_callbacks)
+    lane = next(lane for lane in plan.proposal["lanes"] if lane["name"] == "Ana Tech")
+    first, *later = [s["number"] for s in lane["stops"]]
+    client = token_client_for(dispatcher)
+    url = f"/api/v1/day-plans/{plan.public_id}/late"
+    body = {"technician": lane["technician_uuid"], "minutes": 30}
+    answer = client.post(url, body, content_type="application/json").json()
+    # The three jobs run back to back at one site: each later one starts half an hour later.
+    assert answer == {"shifted": dict.fromkeys(later, 30), "broken": []}
+    plan.refresh_from_db()
+    moved = next(lane for lane in plan.proposal["lanes"] if lane["name"] == "Ana Tech")
+    before = {s["number"]: s["start_label"] for s in lane["stops"]}
+    after = {s["number"]: s["start_label"] for s in moved["stops"]}
+    assert after[first] == before[first]
+    refused = client.post(url, {**body, "minutes": 0}, content_type="application/json").json()[
+        "error"
+    ]["details"]
+    assert refused == {"minutes": "Between 1 and 480."}

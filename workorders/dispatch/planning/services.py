@@ -19,7 +19,7 @@ from fieldops.errors import DomainError, NotFound, ValidationFailed
 from workorders.dispatch.models import Crew, DayPlan, DayPlanAcceptance, DayPlanStatus
 from workorders.dispatch.planning.build import Built, build_problem
 from workorders.dispatch.planning.problem import Job, Plan, Route, Stop, Technician, Unplaced, clock
-from workorders.dispatch.planning.replan import insert_emergency
+from workorders.dispatch.planning.replan import insert_emergency, running_late
 from workorders.dispatch.planning.schedule import fit, timed_route
 from workorders.dispatch.planning.solver import layout, solve
 from workorders.dispatch.planning.travel import Osrm, StraightLine, TravelMatrix, Valhalla
@@ -427,3 +427,51 @@ def day_plan_insert(*, membership: Membership, plan: DayPlan, work_order: str) -
         "added_travel": placed.added_travel,
         "delays": {numbers[k]: minutes for k, minutes in placed.delays.items()},
     }
+
+
+def day_plan_late(*, membership: Membership, plan: DayPlan, technician: str, minutes: int) -> dict:
+    """A technician's current (or next) job runs ``minutes`` over: their later stops in the
+    proposal are shifted in the same order, and the answer says what that now breaks."""
+    require(membership, "work.dispatch")
+    if plan.status != DayPlanStatus.READY:
+        raise ValidationFailed("The plan is not ready yet.", details={"plan": plan.status})
+    if not 1 <= minutes <= 8 * 60:
+        raise ValidationFailed(details={"minutes": "Between 1 and 480."})
+    now = timezone.now()
+    built = build_problem(
+        organization_id=plan.organization_id,
+        zone=_zone(membership.organization),
+        day=plan.day,
+        now=now,
+        site=plan.site,
+        crew=plan.crew,
+    )
+    key = _hex(technician)
+    current = _stored_plan(built, plan)
+    if current.route_of(key) is None:
+        raise ValidationFailed(details={"technician": "No lane of this plan."})
+    grid = layout(built.problem, travel_matrix())
+    late = running_late(
+        built.problem, current, key, minutes=minutes, grid=grid, now=built.minutes(now) or 0
+    )
+    routes = tuple(late.route if r.technician_id == key else r for r in current.routes)
+    unplaced = tuple(
+        Unplaced(u["work_order"], u["constraint"], u["text"])
+        for u in plan.proposal.get("unplaced", [])
+        if u["work_order"] in built.work_orders
+    )
+    updated = proposal(built, Plan(routes, unplaced), grid)
+    updated["travel"]["before"] = plan.proposal.get("travel", {}).get("before", 0)
+    plan.proposal = updated
+    plan.save(update_fields=["proposal", "updated_at"])
+    numbers = {k: wo.reference for k, wo in built.work_orders.items()}
+    return {
+        "shifted": {numbers[k]: m for k, m in late.shifted.items()},
+        "broken": [_numbered(text, built) for text in late.broken],
+    }
+
+
+def _numbered(text: str, built: Built) -> str:
+    for key, wo in built.work_orders.items():
+        text = text.replace(key, wo.reference)
+    return text
