@@ -3,9 +3,14 @@
 The backend is Redis (through Django's cache: ``add`` is SETNX and ``incr`` is INCR, both atomic)
 when REDIS_URL is configured, else the database (the embedded default's file cache is not atomic
 across processes). The rate is a fixed one-minute window; a concurrency slot is a lease with a TTL
-so a killed worker's slot frees itself. The breaker lives on the Connection row: after
-``BREAKER_THRESHOLD`` consecutive failures calls pause for the cooldown, then one call is let
-through (half-open); its success closes the breaker, its failure opens it again.
+so a killed worker's slot frees itself. The breaker lives on the Connection row and counts data
+calls only: after ``BREAKER_THRESHOLD`` consecutive data calls that found the ERP down (5xx,
+unreachable, timed out) calls pause for the cooldown; then it is half-open: the first data call
+claims the probe (compare-and-set, so exactly one) while the others still wait, and the probe's
+answer closes the breaker, or its failure opens it again. An answer that is the caller's fault
+(4xx, a refused credential) shows the ERP is up; a rate limit says nothing either way.
+Auxiliary calls (token requests, CSRF fetches, logins) wait while the breaker is open but
+neither probe, open nor reset it.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
@@ -23,10 +29,11 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from integrations.connectors.errors import (
-    AuthFailed,
     CircuitOpen,
     ConnectorError,
     RateLimited,
+    Timeout,
+    Unavailable,
 )
 from integrations.models import ConcurrencyLease, Connection, RateLimitWindow
 
@@ -44,6 +51,26 @@ sleep = time.sleep  # tests replace it
 def backend_name() -> str:
     configured = getattr(settings, "INTEGRATIONS_LIMITER_BACKEND", "")
     return configured or ("cache" if getattr(settings, "REDIS_URL", "") else "db")
+
+
+def breaker_state(connection: Connection, *, now: datetime | None = None) -> dict[str, Any]:
+    """The breaker as the API and the pages show it: ``closed`` (failures below the threshold
+    are counted), ``open`` until ``open_until`` (which, once a half-open probe is out, is when
+    the probe's time is up), or ``half_open``: the next data call is the probe."""
+    now = now or timezone.now()
+    open_until = connection.circuit_open_until
+    if open_until is None:
+        state = "closed"
+    elif open_until > now:
+        state = "open"
+    else:
+        state = "half_open"
+    return {
+        "state": state,
+        "consecutive_failures": connection.consecutive_failures,
+        "threshold": BREAKER_THRESHOLD,
+        "open_until": open_until if state == "open" else None,
+    }
 
 
 def _window(now: datetime) -> datetime:
@@ -149,8 +176,8 @@ class ConnectionGuard:
         self.backend = _backend()
 
     @contextlib.contextmanager
-    def slot(self) -> Iterator[None]:
-        self._check_breaker()
+    def slot(self, *, auxiliary: bool = False) -> Iterator[None]:
+        self._check_breaker(probe=not auxiliary)
         self._wait_for_rate()
         holder = uuid.uuid4().hex
         self._wait_for_slot(holder)
@@ -159,18 +186,30 @@ class ConnectionGuard:
         finally:
             self.backend.release_slot(self.connection_id, holder)
 
-    def _check_breaker(self) -> None:
+    def _check_breaker(self, *, probe: bool) -> None:
         open_until = (
             Connection.objects.filter(pk=self.connection_id)
             .values_list("circuit_open_until", flat=True)
             .first()
         )
+        if open_until is None:
+            return  # closed: the common case reads one column and writes nothing
         now = timezone.now()
-        if open_until and open_until > now:
-            raise CircuitOpen(
-                "Calls to this connection are paused after repeated failures.",
-                retry_after=(open_until - now).total_seconds(),
-            )
+        if open_until <= now:
+            if not probe:
+                return
+            # Half-open: one data call takes the probe by moving the reopening time on; a
+            # caller that loses the race waits like the breaker was still open.
+            claimed = Connection.objects.filter(
+                pk=self.connection_id, circuit_open_until=open_until
+            ).update(circuit_open_until=now + BREAKER_COOLDOWN)
+            if claimed:
+                return
+            open_until = now + BREAKER_COOLDOWN
+        raise CircuitOpen(
+            "Calls to this connection are paused after repeated failures.",
+            retry_after=max(0.0, (open_until - now).total_seconds()),
+        )
 
     def _wait_for_rate(self) -> None:
         waited = 0.0
@@ -205,8 +244,11 @@ class ConnectionGuard:
         )
 
     def record_failure(self, error: ConnectorError) -> None:
-        if isinstance(error, AuthFailed | CircuitOpen | RateLimited):
-            return  # not a sign the ERP is down: it answered, or we never called it
+        if isinstance(error, CircuitOpen | RateLimited):
+            return  # we never called it, or it asked us to slow down: says nothing
+        if not isinstance(error, Unavailable | Timeout):
+            self.record_success()  # a 4xx is an answer: the ERP is up
+            return
         Connection.objects.filter(pk=self.connection_id).update(
             consecutive_failures=F("consecutive_failures") + 1
         )

@@ -8,6 +8,7 @@ from ninja import Field, Schema
 
 from integrations.crypto import decrypt_credentials, mask_credentials
 from integrations.models import Connection, SyncRun
+from integrations.ratelimit import breaker_state
 
 
 class ConnectionIn(Schema):
@@ -42,6 +43,18 @@ class ConnectionPatch(Schema):
     is_active: bool | None = None
 
 
+class CircuitOut(Schema):
+    state: Literal["closed", "open", "half_open"] = Field(
+        description="closed: calls flow (failures counted); open: data calls paused until "
+        "open_until; half_open: the next data call is a probe that closes or reopens it."
+    )
+    consecutive_failures: int = Field(
+        description="Data calls in a row that found the ERP down (5xx, unreachable, timed out)."
+    )
+    threshold: int = Field(description="Failures in a row that open the breaker.")
+    open_until: datetime | None
+
+
 class ConnectionOut(Schema):
     id: UUID
     system: str
@@ -59,11 +72,13 @@ class ConnectionOut(Schema):
     poll_interval_minutes: int
     is_active: bool
     created_at: datetime
+    circuit: CircuitOut = Field(description="The circuit breaker over this connection's calls.")
 
     @staticmethod
     def from_model(connection: Connection) -> "ConnectionOut":
         return ConnectionOut(
             id=connection.public_id,
+            circuit=CircuitOut(**breaker_state(connection)),
             credentials=mask_credentials(decrypt_credentials(connection.credentials_encrypted)),
             **{
                 name: getattr(connection, name)

@@ -36,16 +36,18 @@ ErrorParser = Callable[[httpx.Response], str]
 
 
 class Guard(Protocol):
-    """Shared limits around each call (see integrations.ratelimit.ConnectionGuard)."""
+    """Shared limits around each call (see integrations.ratelimit.ConnectionGuard). An
+    auxiliary call (a token, a CSRF token, a login) waits for the same limits but is no probe
+    of a half-open breaker, and its outcome is never recorded."""
 
-    def slot(self) -> contextlib.AbstractContextManager[None]: ...
+    def slot(self, *, auxiliary: bool = False) -> contextlib.AbstractContextManager[None]: ...
     def record_success(self) -> None: ...
     def record_failure(self, error: ConnectorError) -> None: ...
 
 
 class NullGuard:
     @contextlib.contextmanager
-    def slot(self) -> Iterator[None]:
+    def slot(self, *, auxiliary: bool = False) -> Iterator[None]:
         yield
 
     def record_success(self) -> None:
@@ -124,15 +126,21 @@ class HttpClient:
         *,
         error_text: ErrorParser = default_error_text,
         ok_statuses: tuple[int, ...] = (),
+        auxiliary: bool = False,
         **kwargs: Any,
     ) -> httpx.Response:
+        """One call, retried inline while that is cheap. ``auxiliary``: a call that only
+        prepares data calls (a token request, a CSRF fetch, a login): the circuit breaker
+        counts data calls only, so its success does not close the breaker and its failure does
+        not open it."""
         attempt = 0
         while True:
             try:
-                response = self._send_once(method, url, **kwargs)
+                response = self._send_once(method, url, auxiliary=auxiliary, **kwargs)
                 self._raise_for_status(response, error_text, ok_statuses)
             except ConnectorError as error:
-                self.guard.record_failure(error)
+                if not auxiliary:
+                    self.guard.record_failure(error)
                 attempt += 1
                 # An open breaker is waited out by the caller's schedule (a task's countdown,
                 # the outbox's next attempt), never by a worker sleeping here.
@@ -147,11 +155,14 @@ class HttpClient:
                     raise
                 self.sleep(wait)
                 continue
-            self.guard.record_success()
+            if not auxiliary:
+                self.guard.record_success()
             return response
 
-    def _send_once(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
-        with self.guard.slot():
+    def _send_once(
+        self, method: str, url: str, *, auxiliary: bool = False, **kwargs: Any
+    ) -> httpx.Response:
+        with self.guard.slot(auxiliary=auxiliary):
             try:
                 return self.client.request(method, url, **kwargs)
             except httpx.TimeoutException:

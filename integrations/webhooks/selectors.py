@@ -10,6 +10,7 @@ from django.db.models import Count, Max, Q, QuerySet
 from django.utils import timezone
 
 from integrations.models import Connection, SyncRun
+from integrations.ratelimit import breaker_state
 from integrations.webhooks.models import (
     DeliveryStatus,
     InboundEvent,
@@ -107,6 +108,7 @@ def connection_health(organization_id: int) -> list[dict[str, Any]]:
                 "last_poll": connection.last_polled_at,
                 "next_poll": next_poll,
                 "last_sync": last_runs.get(connection.pk),
+                "circuit": breaker_state(connection),
             }
         )
     return out

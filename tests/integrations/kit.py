@@ -14,7 +14,7 @@ import pytest
 from integrations.connectors.factory import connector_for
 from integrations.crypto import encrypt_credentials
 from integrations.models import Connection, SyncRun
-from integrations.services.sync import sync_run_execute
+from integrations.services.sync import RetryLater, sync_run_execute
 from tests.integrations import (
     sap_data,
     test_business_central_connector,
@@ -117,7 +117,8 @@ def sync(
     run: SyncRun | None = None,
     sleeps: list[float] | None = None,
 ) -> SyncRun:
-    """One run of ``entity`` through the real engine; the simulator's transport when given."""
+    """One run of ``entity`` through the real engine; the simulator's transport when given. A
+    run the engine leaves for its task to retry (RetryLater) comes back still ``running``."""
     run = run or SyncRun.objects.create(
         organization=connection.organization, connection=connection, entity=entity, full=full
     )
@@ -128,4 +129,8 @@ def sync(
             transport=sim.transport(),
             sleep=(sleeps.append if sleeps is not None else lambda s: None),
         )
-    return sync_run_execute(run_id=run.pk, connector=connector)
+    try:
+        return sync_run_execute(run_id=run.pk, connector=connector)
+    except RetryLater:
+        run.refresh_from_db()
+        return run

@@ -209,7 +209,7 @@ def test_the_connection_concurrency_cap_keeps_workers_under_the_account_limit(
     # The breaker's bookkeeping on the Connection row is not under test, and SQLite's shared
     # in-memory test database locks tables across threads.
     for name in ("_check_breaker", "record_success", "record_failure"):
-        monkeypatch.setattr(ConnectionGuard, name, lambda *args: None)
+        monkeypatch.setattr(ConnectionGuard, name, lambda *args, **kwargs: None)
     connection = netsuite_connection(organization, max_concurrency=2, rate_limit_per_minute=10_000)
     sim = seeded(5, concurrency=2, delay=0.05)
     errors = []

@@ -93,6 +93,7 @@ class NetSuiteClient:
             },
             error_text=error_text,
             ok_statuses=(400,),
+            auxiliary=True,
         )
         body = json_body(response)
         if response.status_code == 400 or "access_token" not in body:

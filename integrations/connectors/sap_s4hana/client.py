@@ -73,7 +73,11 @@ class SapClient:
 
     def _fetch_csrf(self, path: str) -> None:
         response = self.http.request(
-            "GET", path, headers={**self.headers, "X-CSRF-Token": "Fetch"}, error_text=error_text
+            "GET",
+            path,
+            headers={**self.headers, "X-CSRF-Token": "Fetch"},
+            error_text=error_text,
+            auxiliary=True,
         )
         token = response.headers.get("X-CSRF-Token")
         if not token:

@@ -81,6 +81,7 @@ class TrytonClient:
         self._ids = itertools.count(1)
 
     def _post(self, method: str, params: list[Any], *, auth: bool) -> Any:
+        """One JSON-RPC call; a login (``auth=False``) is auxiliary for the breaker."""
         headers = {}
         if auth:
             headers["Authorization"] = (
@@ -94,6 +95,7 @@ class TrytonClient:
             f"/{self.database}/rpc/",
             json={"id": next(self._ids), "method": method, "params": encode(params)},
             headers=headers,
+            auxiliary=not auth,
         )
         body = json_body(response)
         if not isinstance(body, dict):
