@@ -11,20 +11,17 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from assets.models import Location
-from fieldops.accounts.models import Membership, Role
-from fieldops.accounts.permissions import may
-from fieldops.errors import DomainError, PermissionDenied, ValidationFailed
+from fieldops.accounts.models import Membership
+from fieldops.accounts.permissions import may, require
+from fieldops.errors import DomainError, ValidationFailed
 from workorders.dispatch.models import Crew, DayPlan, DayPlanStatus
 from workorders.dispatch.planning import services
 from workorders.dispatch.selectors import org_zone
 
-VIEWERS = (Role.DISPATCHER, Role.ADMIN, Role.SUPERVISOR)
-
 
 def _viewer(request: HttpRequest) -> Membership:
     membership = request.membership
-    if membership is None or membership.role not in VIEWERS:
-        raise PermissionDenied("Day plans are for dispatchers and supervisors.")
+    require(membership, "board.view")
     return membership
 
 
