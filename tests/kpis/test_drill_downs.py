@@ -61,7 +61,7 @@ def data(dispatcher, other_org_user):
 
 def numbers(html: str) -> list[str]:
     body = html[html.index("<tbody>") : html.index("</tbody>")]
-    return re.findall(r'<th scope="row"><a href="/work-orders/(WO-\d+)/">', body)
+    return re.findall(r'<th scope="row"[^>]*><a href="/work-orders/(WO-\d+)/">', body)
 
 
 @time_machine.travel(NOW, tick=False)

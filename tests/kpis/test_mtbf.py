@@ -61,7 +61,7 @@ def headline(html: str) -> str:
 
 def table_row(html: str, section_id: str, code: str) -> list[str]:
     section = html[html.index(section_id) :]
-    row = re.search(rf'<tr>\s*<th scope="row">(?:<a[^>]*>)?{code}<.*?</tr>', section, re.S)[0]
+    row = re.search(rf'<tr>\s*<th scope="row"[^>]*>(?:<a[^>]*>)?{code}<.*?</tr>', section, re.S)[0]
     cells = re.findall(r"<td[^>]*>(.*?)</td>", row)
     return [re.sub(r"<[^>]+>", "", cell).strip() for cell in cells]
 

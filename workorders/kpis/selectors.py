@@ -124,6 +124,10 @@ class Table:
     rows: list[list]
     definition: str = ""
 
+    def labelled(self) -> list[list[tuple[str, Any]]]:
+        """Each row's cells with their column's name: on a phone every cell is labelled."""
+        return [list(zip(self.columns, row, strict=True)) for row in self.rows]
+
 
 def _ratio(part: float | None, whole: float | None, scale: float = 100) -> float | None:
     if part is None or not whole:
