@@ -9,6 +9,7 @@ from ninja import Field, Schema
 from integrations.crypto import decrypt_credentials, mask_credentials
 from integrations.models import Connection, SyncRun
 from integrations.ratelimit import breaker_state
+from integrations.services.connections import supported_entities
 
 
 class ConnectionIn(Schema):
@@ -73,12 +74,16 @@ class ConnectionOut(Schema):
     is_active: bool
     created_at: datetime
     circuit: CircuitOut = Field(description="The circuit breaker over this connection's calls.")
+    supported_entities: list[str] = Field(
+        description="The unified entities this system provides: what sync accepts."
+    )
 
     @staticmethod
     def from_model(connection: Connection) -> "ConnectionOut":
         return ConnectionOut(
             id=connection.public_id,
             circuit=CircuitOut(**breaker_state(connection)),
+            supported_entities=list(supported_entities(connection.system)),
             credentials=mask_credentials(decrypt_credentials(connection.credentials_encrypted)),
             **{
                 name: getattr(connection, name)

@@ -6,6 +6,7 @@ from celery import shared_task
 from django.utils import timezone
 
 from integrations.models import Connection, OutboxMessage, SyncRun
+from integrations.services.connections import supported_entities
 from integrations.services.outbox import outbox_due_ids, outbox_push
 from integrations.services.sync import (
     RetryLater,
@@ -44,8 +45,11 @@ def poll_connections_task() -> None:
         if not due:
             continue
         Connection.objects.filter(pk=connection.pk).update(last_polled_at=now)
+        # An entity saved before its system was checked is skipped, not a failed run.
+        supported = supported_entities(connection.system)
         for entity in connection.sync_entities:
-            sync_run_start(connection=connection, entity=entity)
+            if entity in supported:
+                sync_run_start(connection=connection, entity=entity)
     # A run whose worker died would otherwise block its entity: start it again where it stopped.
     sync_runs_resume_stale()
 

@@ -48,10 +48,45 @@ LIMIT_BOUNDS = {
 }
 
 
-def _validate(values: dict[str, Any]) -> None:
+def supported_entities(system: str) -> tuple[str, ...]:
+    """The unified entities the system's connector reads (empty for an unknown system)."""
+    from integrations.connectors.base import connector_class
+
+    try:
+        return connector_class(system).entities
+    except Unsupported:
+        return ()
+
+
+def _unsupported_message(system: str, entities: list[str]) -> str:
+    supported = supported_entities(system)
+    return (
+        f"{System(system).label} does not provide {', '.join(entities)}; "
+        f"it provides {', '.join(supported)}."
+    )
+
+
+def connection_require_entity(*, connection: Connection, entity: str) -> str:
+    """Refuse (422, listing what the system provides) an entity the connection's system has
+    no endpoint for, before any run is queued: the run would fail, and nothing is wrong with
+    the connection."""
+    supported = supported_entities(connection.system)
+    if entity not in supported:
+        raise ValidationFailed(
+            _unsupported_message(connection.system, [entity]),
+            details={
+                "fields": {"entity": _unsupported_message(connection.system, [entity])},
+                "supported": list(supported),
+            },
+        )
+    return entity
+
+
+def _validate(values: dict[str, Any], *, system: str | None = None) -> None:
     errors: dict[str, str] = {}
     if "system" in values and values["system"] not in System.values:
         errors["system"] = f"One of {', '.join(System.values)}."
+    system = values.get("system", system)
     for name in ("events",):
         unknown = set(values.get(name) or []) - set(DEFAULT_EVENTS)
         if unknown:
@@ -59,6 +94,11 @@ def _validate(values: dict[str, Any]) -> None:
     unknown_entities = set(values.get("sync_entities") or []) - set(Entity.values)
     if unknown_entities:
         errors["sync_entities"] = f"Unknown entities: {', '.join(sorted(unknown_entities))}."
+    elif system in System.values:
+        supported = supported_entities(system)
+        unsupported = [e for e in values.get("sync_entities") or [] if e not in supported]
+        if unsupported:
+            errors["sync_entities"] = _unsupported_message(system, unsupported)
     for name, most in LIMIT_BOUNDS.items():
         if name in values and (values[name] is None or not 1 <= values[name] <= most):
             errors[name] = f"Must be between 1 and {most:,}."
@@ -108,7 +148,7 @@ def connection_update(
 ) -> Connection:
     require(membership, "integrations.admin")
     values = {k: v for k, v in values.items() if k in EDITABLE}
-    _validate(values)
+    _validate(values, system=connection.system)
     for name, value in values.items():
         setattr(connection, name, value)
     fields = list(values)

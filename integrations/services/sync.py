@@ -27,7 +27,7 @@ from django.utils import timezone
 
 from fieldops.durability import commits_flushed_together
 from integrations.connectors.base import Connector, Page, RemoteRecord
-from integrations.connectors.errors import CircuitOpen, ConnectorError
+from integrations.connectors.errors import CircuitOpen, ConnectorError, Unsupported
 from integrations.connectors.http import spread
 from integrations.connectors.readahead import read_ahead
 from integrations.models import (
@@ -42,6 +42,7 @@ from integrations.models import (
 from integrations.services import local
 from integrations.services.connections import (
     connection_publish,
+    connection_require_entity,
     connection_set_status,
     status_for_error,
 )
@@ -71,9 +72,11 @@ class RetryLater(Exception):
 
 
 def sync_run_start(*, connection: Connection, entity: str, full: bool = False) -> SyncRun:
-    """Queue a run, or return the one already queued or running for this entity."""
+    """Queue a run, or return the one already queued or running for this entity. An entity
+    the connection's system does not provide is refused (ValidationFailed, 422)."""
     from integrations.tasks import sync_run_execute_task
 
+    connection_require_entity(connection=connection, entity=entity)
     with transaction.atomic():
         active = SyncRun.objects.filter(
             connection=connection, entity=entity, status__in=ACTIVE_RUN_STATUSES
@@ -409,9 +412,11 @@ def _fail_or_retry(run: SyncRun, error: ConnectorError) -> None:
             cursor="", run=None
         )
         run.refresh_from_db()
-        connection_set_status(
-            connection=run.connection, status=status_for_error(error), reason=error.message
-        )
+        if not isinstance(error, Unsupported):
+            # An entity the system does not provide is this run's fault, not the connection's.
+            connection_set_status(
+                connection=run.connection, status=status_for_error(error), reason=error.message
+            )
         connection_publish(run.connection, "sync.failed", _event_data(run))
 
 
