@@ -132,8 +132,9 @@ def reopen_roles(status: str) -> frozenset[str]:
     return frozenset()
 
 
-# Signable: work being done, paused or completed — what a customer can sign for.
-SIGNABLE_STATUSES = _targets("start", "resume", "pause", "complete")
+# Signable: the customer signs the report of the work as completed — the last step of completing,
+# when nothing the report covers can change any more (the work is locked).
+SIGNABLE_STATUSES = _targets("complete")
 # The assignee can still get it to "in progress" (and so complete it) without the office.
 STARTABLE_STATUSES = _sources("start", "resume")
 

@@ -270,6 +270,8 @@ class SignatureIn(Schema):
     id: UUID | None = None
     signer_name: str
     occurred_at: Moment | None = None
+    # The report's SHA-256 as the signing screen showed it (the page sends it; optional).
+    reviewed_sha256: str | None = Field(None, max_length=64)
 
 
 class EncodedFileIn(Schema):

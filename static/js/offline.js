@@ -16,6 +16,7 @@
   }
   const NEXT = fromPage("wo-moves");
   const LABEL = fromPage("wo-status-labels");
+  const SIGNABLE = [fromPage("wo-signable")].flat().filter((s) => typeof s === "string");
 
   try {
     const csrf = JSON.parse(body.getAttribute("hx-headers") || "{}")["X-CSRFToken"];
@@ -85,6 +86,10 @@
     }
     const complete = document.getElementById("complete");
     if (complete) complete.hidden = !completable;
+    // The customer signs the completed job's report: the signing step opens with completion.
+    const signable = SIGNABLE.includes(status);
+    document.querySelectorAll("[data-sign-step]").forEach((step) => { step.hidden = !signable; });
+    document.querySelectorAll("[data-sign-later]").forEach((note) => { note.hidden = signable; });
   }
 
   function show(entry) {

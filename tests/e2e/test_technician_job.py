@@ -69,6 +69,17 @@ def test_technician_completes_a_job_and_supervisor_sees_the_history(
     page.click("button:has-text('Upload')")
     assert page.locator(".gallery img").count() == 1
 
+    page.fill("#c-notes", "Replaced the mechanical seal, pressure back to normal.")
+    page.fill("#c-code", "LEAK")
+    page.fill("#c-cause", "Worn seal faces")
+    page.fill("#c-remedy", "Replaced seal")
+    page.click("button:has-text('Complete work order')")
+    page.wait_for_selector(".badge.st-completed")
+    # Following the page's own order: completing leads to the review, the customer signs last.
+    page.wait_for_url("**#signature")
+    review = page.locator("#signature .review")
+    assert "Replaced the mechanical seal" in review.inner_text()
+    assert "2 \u00d7 Mechanical seal 40 mm" in review.inner_text()
     page.fill("#s-name", "Kim Customer")
     canvas = page.locator("canvas[data-signature-pad]")
     canvas.scroll_into_view_if_needed()
@@ -78,15 +89,15 @@ def test_technician_completes_a_job_and_supervisor_sees_the_history(
     for step in range(1, 12):
         page.mouse.move(pad["x"] + 20 + step * 20, pad["y"] + 40 + (step % 3) * 25)
     page.mouse.up()
-    page.click("button:has-text('Save signature')")
+    page.click("button:has-text('Sign the report')")
     page.wait_for_selector("text=Signed by Kim Customer")
 
-    page.fill("#c-notes", "Replaced the mechanical seal, pressure back to normal.")
-    page.fill("#c-code", "LEAK")
-    page.fill("#c-cause", "Worn seal faces")
-    page.fill("#c-remedy", "Replaced seal")
-    page.click("button:has-text('Complete work order')")
-    page.wait_for_selector(".badge.st-completed")
+    report = page.goto(
+        page.url.split("/work-orders/")[0] + f"/work-orders/{work_order.reference}/report/"
+    )
+    assert report.status == 200
+    assert "Report changed after signing" not in page.content()
+    assert "Kim Customer" in page.content()
 
     done = WorkOrder.objects.get(pk=work_order.pk)
     assert done.status == Status.COMPLETED

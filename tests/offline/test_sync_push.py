@@ -77,20 +77,21 @@ def test_a_whole_offline_job_applies_in_order(with_token, technician, job):
             content_base64=base64.b64encode(PNG).decode(),
         ),
         mutation(
-            "signature.add",
-            job,
-            minutes_ago=12,
-            id=str(uuid.uuid4()),
-            signer_name="Kim",
-            content_base64=base64.b64encode(PNG).decode(),
-        ),
-        mutation(
             "workorder.transition",
             job,
             minutes_ago=10,
             to="completed",
             from_status="in_progress",
             resolution_notes="Tightened the guard",
+        ),
+        # The customer signs the completed report, the last step.
+        mutation(
+            "signature.add",
+            job,
+            minutes_ago=9,
+            id=str(uuid.uuid4()),
+            signer_name="Kim",
+            content_base64=base64.b64encode(PNG).decode(),
         ),
     ]
     results = push(client, batch)
@@ -353,7 +354,9 @@ def test_a_job_referred_to_by_id_and_by_number_in_one_push_is_never_stale(
     ]
 
 
-def test_completion_offline_follows_the_organisations_signature_rule(with_token, technician, job):
+def test_the_organisations_signature_rule_holds_offline(with_token, technician, supervisor, job):
+    """The customer signs after completing: a phone completes offline and then signs; without
+    the signature an organisation that requires one cannot close the job."""
     from workorders.models import OrganizationWorkSettings
 
     OrganizationWorkSettings.objects.create(
@@ -361,17 +364,7 @@ def test_completion_offline_follows_the_organisations_signature_rule(with_token,
     )
     item = job.checklist.get()
     client = with_token(technician)
-
-    def complete():
-        return mutation(
-            "workorder.transition",
-            job,
-            to="completed",
-            from_status="in_progress",
-            resolution_notes="Guard refitted",
-        )
-
-    first = push(
+    done = push(
         client,
         [
             mutation("workorder.transition", job, to="in_progress", from_status="assigned"),
@@ -382,12 +375,29 @@ def test_completion_offline_follows_the_organisations_signature_rule(with_token,
                 item_id=str(item.public_id),
                 result="pass",
             ),
-            complete(),
+            mutation(
+                "workorder.transition",
+                job,
+                to="completed",
+                from_status="in_progress",
+                resolution_notes="Guard refitted",
+            ),
         ],
     )
-    assert [r["status"] for r in first] == ["applied", "applied", "rejected"]
-    assert "signature" in first[2]["error"]["details"]
-    second = push(
+    assert [r["status"] for r in done] == ["applied", "applied", "applied"], done
+    job.refresh_from_db()
+
+    def close():
+        return with_token(supervisor).post(
+            f"/api/v1/work-orders/{job.reference}/transition",
+            {"to": "closed", "version": WorkOrder.objects.get(pk=job.pk).version},
+            content_type="application/json",
+        )
+
+    refused = close()
+    assert refused.status_code == 422
+    assert "signature" in refused.json()["error"]["details"]
+    signed = push(
         client,
         [
             mutation(
@@ -396,11 +406,11 @@ def test_completion_offline_follows_the_organisations_signature_rule(with_token,
                 id=str(uuid.uuid4()),
                 signer_name="Kim",
                 content_base64=base64.b64encode(PNG).decode(),
-            ),
-            complete(),
+            )
         ],
     )
-    assert [r["status"] for r in second] == ["applied", "applied"], second
+    assert [r["status"] for r in signed] == ["applied"], signed
+    assert close().status_code == 200
 
 
 def test_a_push_costs_a_fixed_number_of_queries_per_job(with_token, technician, dispatcher):

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
@@ -24,9 +25,9 @@ from tests.integrations.factories import ConnectionFactory
 from tests.maintenance.factories import make_plan, make_rule
 from tests.workorders.factories import assign, make_part, make_work_order, move
 from workorders.dispatch.models import DayPlan
+from workorders.models import Signature
 from workorders.services import ChecklistItemSpec
 from workorders.services.children import attachment_add, note_add, time_entry_add
-from workorders.services.reports import signature_add
 from workorders.services.requests import request_submit
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64  # a PNG by its magic number
@@ -74,9 +75,19 @@ def build_world(prefix: str, members: dict[str, Membership], *, numbers_taken: i
     )
     photo = check_upload(SimpleUploadedFile("p.png", PNG, "image/png"), field="file")
     attachment, _ = attachment_add(membership=technician, work_order=work_order, upload=photo)
-    signature, _ = signature_add(
-        membership=technician, work_order=work_order, signer_name="Customer", image=photo
+    # A signature from an earlier completion (the customer signs completed work; this job is
+    # back in progress so that every route of the running job answers too).
+    signature = Signature(
+        organization_id=org_id,
+        work_order=work_order,
+        author=technician,
+        occurred_at=timezone.now() - timedelta(hours=1),
+        signer_name="Customer",
+        image_sha256=photo.sha256,
+        report_sha256="0" * 64,
     )
+    signature.image.save("signature.png", ContentFile(photo.content), save=False)
+    signature.save()
     submitted = request_submit(
         membership=technician, description="Noise at pump", asset=asset, photo=photo
     )

@@ -116,7 +116,8 @@ RULES_API: dict[str, tuple] = {
     ),
     "GET /api/v1/work-orders/{ref}/attachments": ("ok", "ok", "ok", "ok", "404", "401"),
     "POST /api/v1/work-orders/{ref}/attachments": ("ok", "ok", "ok", "ok", "404", "401"),
-    "POST /api/v1/work-orders/{ref}/signature": ("ok", "ok", "ok", "ok", "404", "401"),
+    # The world's job is under way: the customer signs completed work (a refusal of the state).
+    "POST /api/v1/work-orders/{ref}/signature": ("422", "422", "422", "422", "404", "401"),
     "GET /api/v1/work-orders/{ref}/report": ("ok", "ok", "ok", "ok", "404", "401"),
     "GET /api/v1/parts": ("ok", "ok", "ok", "ok", "ok", "401"),
     "GET /api/v1/requests": ("ok", "ok", "ok", "ok", "ok", "401"),

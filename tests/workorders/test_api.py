@@ -2,6 +2,7 @@ import uuid
 from datetime import timedelta
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
 from fieldops.accounts.models import Role
@@ -11,6 +12,7 @@ from workorders.models import Note, Status, WorkOrder, WorkOrderHistory
 
 pytestmark = pytest.mark.django_db
 JSON = "application/json"
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64  # a PNG by its magic number
 
 
 def test_create_numbers_applies_sla_and_records_history(with_token, dispatcher):
@@ -229,7 +231,9 @@ def test_completion_needs_notes_checklist_and_failure_analysis(with_token, dispa
     assert timezone.now() - work_order.completed_at > timedelta(hours=1, minutes=59)
 
 
-def test_signature_required_by_the_organisation(with_token, dispatcher, technician):
+def test_signature_required_by_the_organisation(with_token, dispatcher, technician, supervisor):
+    """The customer signs the completed report, so a required signature is needed to close the
+    job (completing comes first), and a signature on an earlier report does not count."""
     from workorders.models import OrganizationWorkSettings
 
     OrganizationWorkSettings.objects.create(
@@ -237,13 +241,40 @@ def test_signature_required_by_the_organisation(with_token, dispatcher, technici
     )
     work_order = make_work_order(dispatcher, work_type="inspection")
     work_order = move(assign(work_order, technician, dispatcher), technician, "in_progress")
-    response = with_token(technician).post(
-        f"/api/v1/work-orders/{work_order.reference}/transition",
-        {"to": "completed", "version": work_order.version, "resolution_notes": "All fine"},
+    url = f"/api/v1/work-orders/{work_order.reference}"
+    tech, boss = with_token(technician), with_token(supervisor)
+
+    def version() -> int:
+        return WorkOrder.objects.get(pk=work_order.pk).version
+
+    def sign(name: str):
+        return tech.post(
+            f"{url}/signature",
+            {"signer_name": name, "image": SimpleUploadedFile("s.png", PNG, "image/png")},
+        )
+
+    early = sign("Too early")
+    assert early.status_code == 422
+    assert early.json()["error"]["details"] == {"status": "in_progress"}
+    done = tech.post(
+        f"{url}/transition",
+        {"to": "completed", "version": version(), "resolution_notes": "All fine"},
         content_type=JSON,
     )
-    assert response.status_code == 422
-    assert "signature" in response.json()["error"]["details"]
+    assert done.status_code == 200, done.content
+    refused = boss.post(
+        f"{url}/transition", {"to": "closed", "version": version()}, content_type=JSON
+    )
+    assert refused.status_code == 422
+    assert set(refused.json()["error"]["details"]) == {"signature"}
+    assert sign("Dana Customer").status_code == 201
+    again = sign("Dana Customer")
+    assert (again.status_code, again.json()["error"]["code"]) == (409, "CONFLICT")
+    closed = boss.post(
+        f"{url}/transition", {"to": "closed", "version": version()}, content_type=JSON
+    )
+    assert closed.status_code == 200, closed.content
+    assert WorkOrder.objects.get(pk=work_order.pk).status == "closed"
 
 
 def test_children_replays_store_once(with_token, dispatcher, technician):

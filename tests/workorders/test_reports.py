@@ -13,6 +13,7 @@ from tests.workorders.factories import assign, make_part, make_work_order, move
 from workorders import services
 from workorders.models import Signature
 from workorders.services import ChecklistItemSpec, report_is_intact, report_sha256
+from workorders.services.locking import WorkOrderLocked
 
 pytestmark = pytest.mark.django_db
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64  # a PNG by its magic number
@@ -47,7 +48,14 @@ def job(dispatcher, technician):
         quantity="2",
         stock_location="Van 3",
     )
-    return work_order
+    # The customer signs the completed job's report.
+    return services.work_order_transition(
+        membership=technician,
+        work_order=work_order,
+        to_status="completed",
+        expected_version=work_order.version,
+        resolution=services.Resolution(resolution_notes="Guard refitted"),
+    )
 
 
 def sign(client, work_order, signer: str = "Dana Customer"):
@@ -79,25 +87,38 @@ def test_signing_stores_the_report_hash_and_the_report_is_intact(
 
 
 @pytest.mark.parametrize("change", ["note", "part", "checklist"])
-def test_a_change_after_signing_shows_in_the_api_and_on_the_page(
-    with_token, as_member, technician, supervisor, job, change
+def test_nothing_the_signature_covers_changes_without_a_reopen_which_then_shows(
+    with_token, as_member, technician, dispatcher, supervisor, job, change
 ):
     sign(with_token(technician), job)
     signed_hash = Signature.objects.get().report_sha256
-    if change == "note":
-        services.note_add(membership=technician, work_order=job, text="Also replaced a bolt")
-    elif change == "part":
-        services.part_use(
-            membership=technician,
-            work_order=job,
-            part_code="SEAL-40",
-            quantity="1",
-        )
-    else:
-        item = job.checklist.get()
-        services.checklist_answer(
-            membership=technician, work_order=job, item_id=item.public_id, result="fail"
-        )
+
+    def make_change():
+        if change == "note":
+            services.note_add(membership=technician, work_order=job, text="Also replaced a bolt")
+        elif change == "part":
+            services.part_use(
+                membership=technician, work_order=job, part_code="SEAL-40", quantity="1"
+            )
+        else:
+            item = job.checklist.get()
+            services.checklist_answer(
+                membership=technician, work_order=job, item_id=item.public_id, result="fail"
+            )
+
+    with pytest.raises(WorkOrderLocked):
+        make_change()
+    job.refresh_from_db()
+    assert report_is_intact(job) is True
+    # Reopened (recorded), the job takes the change, and the signed report reads as changed.
+    job = services.work_order_transition(
+        membership=dispatcher,
+        work_order=job,
+        to_status="assigned",
+        expected_version=job.version,
+    )
+    job = move(job, technician, "in_progress")
+    make_change()
     assert report_is_intact(job) is False
     report = with_token(supervisor).get(f"/api/v1/work-orders/{job.reference}/report").json()
     assert (report["signed"], report["intact"]) == (True, False)
@@ -131,7 +152,14 @@ def test_another_organisation_gets_404_for_the_report(as_member, other_org_user,
     assert as_member(other_org_user).get(f"/work-orders/{job.reference}/report/").status_code == 404
 
 
-def test_report_page_runs_a_fixed_number_of_queries(as_member, supervisor, technician, job):
+def test_report_page_runs_a_fixed_number_of_queries(
+    as_member, supervisor, technician, dispatcher, job
+):
+    # Reopened and under way again, so that rows can be added.
+    job = services.work_order_transition(
+        membership=dispatcher, work_order=job, to_status="assigned", expected_version=job.version
+    )
+    job = move(job, technician, "in_progress")
     client = as_member(supervisor)
     url = f"/work-orders/{job.reference}/report/"
     client.get(url)

@@ -132,7 +132,7 @@ def test_the_lifecycle_sets_are_what_the_product_means():
     assert lifecycle.FINISHED_STATUSES == ("completed", "closed", "cancelled")
     assert lifecycle.FROZEN_STATUSES == ("closed", "cancelled")
     assert lifecycle.LOCKED_STATUSES == ("completed", "closed", "cancelled")
-    assert lifecycle.SIGNABLE_STATUSES == ("in_progress", "on_hold", "completed")
+    assert lifecycle.SIGNABLE_STATUSES == ("completed",)
     assert lifecycle.STARTABLE_STATUSES == ("assigned", "dispatched", "en_route", "on_hold")
 
 

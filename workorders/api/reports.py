@@ -28,6 +28,7 @@ def signature_add(
         membership=request.auth,
         work_order=work_order,
         signer_name=details.signer_name,
+        reviewed_sha256=details.reviewed_sha256,
         image=check_upload(image, field="image", images_only=True),
         client_id=details.id,
         device_time=details.occurred_at,

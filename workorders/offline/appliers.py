@@ -278,6 +278,7 @@ def add_signature(m: Mutation) -> dict:
         membership=m.membership,
         work_order=m.target(),
         signer_name=payload.signer_name,
+        reviewed_sha256=payload.reviewed_sha256,
         image=m.upload("signature.png", images_only=True),
         client_id=payload.id,
         device_time=m.device_time(payload),

@@ -4,6 +4,7 @@ from django.db.models import prefetch_related_objects
 
 from workorders.models import ChecklistItemKind, OrganizationWorkSettings, WorkOrder, WorkType
 from workorders.services._common import batch_memo
+from workorders.services.reports import report_is_intact
 
 FAILURE_ANALYSIS_TYPES = (WorkType.CORRECTIVE, WorkType.EMERGENCY)
 
@@ -35,13 +36,20 @@ def completion_problems(work_order: WorkOrder) -> dict[str, str]:
             problems[key] = f"“{item.label}” needs an answer."
         elif item.requires_photo and not list(item.photos.all()):
             problems[key] = f"“{item.label}” needs a photo."
+    return problems
+
+
+def close_problems(work_order: WorkOrder) -> dict[str, str]:
+    """Field → what is missing before completed work may be closed. The customer signs after
+    completing, so an organisation that requires a signature requires it here: on the report as
+    it stands (a job reopened and completed again is signed again)."""
     settings = batch_memo(
         ("work_settings", work_order.organization_id),
         OrganizationWorkSettings.objects.filter(organization_id=work_order.organization_id).first,
     )
-    if settings and settings.require_signature and not work_order.signatures.exists():
-        problems["signature"] = "Your organisation requires a customer signature."
-    return problems
+    if settings and settings.require_signature and not report_is_intact(work_order):
+        return {"signature": "Your organisation requires the customer's signature on the report."}
+    return {}
 
 
 def _answered(kind: str, answer) -> bool:

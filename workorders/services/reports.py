@@ -9,7 +9,7 @@ from uuid import UUID
 from django.core.files.base import ContentFile
 
 from fieldops.accounts.models import Membership
-from fieldops.errors import ValidationFailed
+from fieldops.errors import Conflict, ValidationFailed
 from fieldops.uploads import CheckedUpload
 from workorders.lifecycle import SIGNABLE_STATUSES
 from workorders.models import Signature, WorkOrder, WorkOrderHistory
@@ -122,18 +122,34 @@ def signature_add(
     client_id: UUID | None = None,
     device_time: datetime | None = None,
     source: str = "web",
+    reviewed_sha256: str | None = None,
 ) -> tuple[Signature, bool]:
+    """The customer signs the completed job's report. ``reviewed_sha256``, when the signing
+    screen sends it, is the report the customer read: a report changed since is not signed."""
     existing = _replayed(Signature, client_id, work_order)
     if existing:
         return existing, False
     require_worker(work_order, membership)
     if work_order.status not in SIGNABLE_STATUSES:
         raise ValidationFailed(
-            "The customer signs once work has started.", details={"status": work_order.status}
+            "The customer signs the report once the job is completed.",
+            details={"status": work_order.status},
         )
     signer_name = clean_text(signer_name, field="signer_name", max_length=200, required=True)
     if image.content_type != "image/png":
         raise ValidationFailed(details={"image": "The signature must be a PNG image."})
+    current = report_sha256(work_order)
+    if reviewed_sha256 and reviewed_sha256 != current:
+        raise Conflict(
+            "The report changed while the customer was reading it: show it again and sign.",
+            details={"reviewed_sha256": "Not the report as it is now.", "current": current},
+        )
+    signed = work_order.signatures.filter(report_sha256=current).first()
+    if signed is not None:
+        raise Conflict(
+            f"This report is already signed by {signed.signer_name}.",
+            details={"signature": "Already signed."},
+        )
     at = occurred_at(device_time)
     signature = Signature(
         organization_id=work_order.organization_id,
@@ -142,7 +158,7 @@ def signature_add(
         occurred_at=at,
         signer_name=signer_name,
         image_sha256=image.sha256,
-        report_sha256=report_sha256(work_order),
+        report_sha256=current,
     )
     if client_id is not None:
         signature.public_id = client_id

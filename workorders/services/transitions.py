@@ -18,7 +18,7 @@ from workorders.services._common import (
     record_history,
 )
 from workorders.services.children import time_clock_follow
-from workorders.services.completion import completion_problems
+from workorders.services.completion import close_problems, completion_problems
 
 
 def may_move(work_order: WorkOrder, membership: Membership, move: Move) -> bool:
@@ -111,6 +111,8 @@ def work_order_transition(
             work_order.started_at = at
             changed.append("started_at")
         elif move.action == "close":
+            if problems := close_problems(work_order):
+                raise ValidationFailed("This work order cannot be closed yet.", details=problems)
             work_order.closed_at = at
             changed.append("closed_at")
         elif move.action == "reopen":

@@ -21,7 +21,12 @@ from fieldops.errors import DomainError, ValidationFailed, VersionConflict
 from fieldops.inputs import field_problems, page_input, typed_back
 from fieldops.uploads import check_upload
 from workorders import services
-from workorders.lifecycle import ACTION_LABELS, ASSIGNABLE_STATUSES, STARTABLE_STATUSES
+from workorders.lifecycle import (
+    ACTION_LABELS,
+    ASSIGNABLE_STATUSES,
+    SIGNABLE_STATUSES,
+    STARTABLE_STATUSES,
+)
 from workorders.models import ChangeSource, Part, Status, TimeKind, WorkOrder
 from workorders.schemas import (
     AnswerIn,
@@ -45,6 +50,19 @@ from workorders.views.edit_form import edit_context
 
 # Page forms carry their fresh record id as "client_id" (the schemas' "id").
 CLIENT_ID = {"client_id": "id"}
+
+
+def _review(work_order: WorkOrder) -> dict:
+    """What the signing step shows: the report's fingerprint as the customer reads it (the
+    signature is refused if it changed meanwhile), and whether this report is already signed."""
+    if not work_order.is_signable:
+        return {}
+    current = services.report_sha256(work_order)
+    return {
+        "review_sha256": current,
+        "report_signed": any(s.report_sha256 == current for s in work_order.signatures.all()),
+        "review_minutes": sum(t.minutes or 0 for t in work_order.time_entries.all()),
+    }
 
 
 # The page's own section and item ids ("time", "item-12"): nothing a redirect could misuse.
@@ -99,6 +117,7 @@ def detail_context(request: HttpRequest, work_order: WorkOrder, *, reload: bool 
         ).order_by("code")[:500],
         "attachments": work_order.attachments.all(),
         "signatures": work_order.signatures.all(),
+        **_review(work_order),
         "history": work_order.history.select_related("actor__user"),
         "needs_failure_analysis": work_order.work_type in FAILURE_ANALYSIS_TYPES,
         "missing": services.completion_problems(work_order)
@@ -117,6 +136,7 @@ def detail_context(request: HttpRequest, work_order: WorkOrder, *, reload: bool 
         # For the offline page: the buttons each status would show, and the statuses' names.
         "moves_by_status": services.moves_by_status(work_order, membership),
         "status_labels": dict(Status.choices),
+        "signable_statuses": list(SIGNABLE_STATUSES),
         "errors": {},
         "form": {},
         "now": timezone.now(),
@@ -417,6 +437,7 @@ def signature_add(request: HttpRequest, number: str) -> HttpResponse:
             membership=membership,
             work_order=work_order,
             signer_name=payload.signer_name,
+            reviewed_sha256=payload.reviewed_sha256,
             image=image,
             client_id=payload.id,
             device_time=payload.occurred_at,
