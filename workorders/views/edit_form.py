@@ -5,7 +5,6 @@ The form carries each field's value as it was shown (``was_<field>``): only what
 changed is sent, so saving again after a version conflict applies their changes on top of the
 latest record instead of writing back what someone else changed meanwhile."""
 
-import zoneinfo
 from typing import Any
 
 from django.http import QueryDict
@@ -15,6 +14,7 @@ from pydantic import ValidationError
 
 from assets.models import Asset, Location
 from fieldops.errors import ValidationFailed
+from fieldops.time import zone_of
 from workorders.dispatch.models import Skill
 from workorders.models import Priority, WorkOrder, WorkType
 from workorders.schemas import WorkOrderPatch
@@ -47,13 +47,6 @@ PAGE_NAMES = {v: k for k, v in SCHEMA_NAMES.items()}
 LOCAL_FORMAT = "%Y-%m-%dT%H:%M"
 
 
-def _zone(work_order: WorkOrder) -> zoneinfo.ZoneInfo:
-    try:
-        return zoneinfo.ZoneInfo(work_order.organization.time_zone or "UTC")
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        return zoneinfo.ZoneInfo("UTC")
-
-
 def edit_values(work_order: WorkOrder) -> dict[str, str]:
     """The record as the form shows it: text, as a browser would send it back."""
     due = work_order.due_at
@@ -62,7 +55,9 @@ def edit_values(work_order: WorkOrder) -> dict[str, str]:
         "description": work_order.description,
         "priority": work_order.priority,
         "work_type": work_order.work_type,
-        "due_at": due.astimezone(_zone(work_order)).strftime(LOCAL_FORMAT) if due else "",
+        "due_at": due.astimezone(zone_of(work_order.organization)).strftime(LOCAL_FORMAT)
+        if due
+        else "",
         "required_skill": work_order.required_skill,
         "asset": str(work_order.asset.public_id) if work_order.asset else "",
         "location": str(work_order.location.public_id) if work_order.location else "",
@@ -119,7 +114,11 @@ def _schema_value(name: str, text: str, work_order: WorkOrder) -> Any:
         moment = parse_datetime(text.strip())
         if moment is None:
             raise ValidationFailed(details={"due_at": "Pick a date and time."})
-        return timezone.make_aware(moment, _zone(work_order)) if moment.tzinfo is None else moment
+        return (
+            timezone.make_aware(moment, zone_of(work_order.organization))
+            if moment.tzinfo is None
+            else moment
+        )
     return text
 
 

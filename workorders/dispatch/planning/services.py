@@ -2,7 +2,6 @@
 job. Accepting goes through the one assignment service (skill, certificate, shift and leave
 rules, history, notifications, events) and records each accepted job once per plan."""
 
-import zoneinfo
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from uuid import UUID
@@ -16,6 +15,7 @@ from assets.models import Location
 from fieldops.accounts.models import Membership
 from fieldops.accounts.permissions import require
 from fieldops.errors import DomainError, NotFound, ValidationFailed
+from fieldops.time import zone_of
 from workorders.dispatch.models import Crew, DayPlan, DayPlanAcceptance, DayPlanStatus
 from workorders.dispatch.planning.build import Built, build_problem
 from workorders.dispatch.planning.problem import Job, Plan, Route, Stop, Technician, Unplaced, clock
@@ -27,13 +27,6 @@ from workorders.models import ChangeSource, WorkOrder
 from workorders.services import work_order_assign
 
 SOLVE_TASK = "workorders.dispatch.tasks.day_plan_solve_task"
-
-
-def _zone(organization) -> zoneinfo.ZoneInfo:
-    try:
-        return zoneinfo.ZoneInfo(organization.time_zone)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        return zoneinfo.ZoneInfo("UTC")
 
 
 def travel_matrix() -> TravelMatrix:
@@ -53,7 +46,7 @@ def day_plan_request(
     crew_id: UUID | None = None,
 ) -> DayPlan:
     require(membership, "work.dispatch")
-    today = timezone.now().astimezone(_zone(membership.organization)).date()
+    today = timezone.now().astimezone(zone_of(membership)).date()
     if day < today:
         raise ValidationFailed(details={"day": "Plan today or a later day."})
     if site_id and crew_id:
@@ -97,7 +90,7 @@ def day_plan_solve(*, plan_id: int) -> DayPlan:
         now = timezone.now()
         built = build_problem(
             organization_id=plan.organization_id,
-            zone=_zone(plan.organization),
+            zone=zone_of(plan.organization),
             day=plan.day,
             now=now,
             site=plan.site,
@@ -381,22 +374,36 @@ def _stored_plan(built: Built, plan: DayPlan) -> Plan:
     return Plan(tuple(routes), ())
 
 
-def day_plan_insert(*, membership: Membership, plan: DayPlan, work_order: str) -> dict:
-    """Insert one job (an emergency) into the plan with the least disruption: nothing started
-    or past moves, only later jobs shift. The proposal is updated for the dispatcher to accept
-    as usual; the answer says where it went and whose jobs now start later."""
+def _replanning(membership: Membership, plan: DayPlan) -> tuple[Built, datetime]:
+    """A ready plan's problem built afresh, for a change on the day."""
     require(membership, "work.dispatch")
     if plan.status != DayPlanStatus.READY:
         raise ValidationFailed("The plan is not ready yet.", details={"plan": plan.status})
     now = timezone.now()
     built = build_problem(
         organization_id=plan.organization_id,
-        zone=_zone(membership.organization),
+        zone=zone_of(membership),
         day=plan.day,
         now=now,
         site=plan.site,
         crew=plan.crew,
     )
+    return built, now
+
+
+def _save_replanned(plan: DayPlan, built: Built, replanned: Plan, grid) -> None:
+    # The travel the day had before planning stays the comparison's baseline.
+    updated = proposal(built, replanned, grid)
+    updated["travel"]["before"] = plan.proposal.get("travel", {}).get("before", 0)
+    plan.proposal = updated
+    plan.save(update_fields=["proposal", "updated_at"])
+
+
+def day_plan_insert(*, membership: Membership, plan: DayPlan, work_order: str) -> dict:
+    """Insert one job (an emergency) into the plan with the least disruption: nothing started
+    or past moves, only later jobs shift. The proposal is updated for the dispatcher to accept
+    as usual; the answer says where it went and whose jobs now start later."""
+    built, now = _replanning(membership, plan)
     key = _hex(work_order)
     if key not in built.work_orders:
         raise ValidationFailed(
@@ -416,10 +423,7 @@ def day_plan_insert(*, membership: Membership, plan: DayPlan, work_order: str) -
         for u in plan.proposal.get("unplaced", [])
         if u["work_order"] != key and u["work_order"] in built.work_orders
     )
-    updated = proposal(built, Plan(placed.plan.routes, unplaced), grid)
-    updated["travel"]["before"] = plan.proposal.get("travel", {}).get("before", 0)
-    plan.proposal = updated
-    plan.save(update_fields=["proposal", "updated_at"])
+    _save_replanned(plan, built, Plan(placed.plan.routes, unplaced), grid)
     numbers = {k: wo.reference for k, wo in built.work_orders.items()}
     return {
         "technician": built.problem.technician(placed.technician_id).name,
@@ -432,20 +436,9 @@ def day_plan_insert(*, membership: Membership, plan: DayPlan, work_order: str) -
 def day_plan_late(*, membership: Membership, plan: DayPlan, technician: str, minutes: int) -> dict:
     """A technician's current (or next) job runs ``minutes`` over: their later stops in the
     proposal are shifted in the same order, and the answer says what that now breaks."""
-    require(membership, "work.dispatch")
-    if plan.status != DayPlanStatus.READY:
-        raise ValidationFailed("The plan is not ready yet.", details={"plan": plan.status})
     if not 1 <= minutes <= 8 * 60:
         raise ValidationFailed(details={"minutes": "Between 1 and 480."})
-    now = timezone.now()
-    built = build_problem(
-        organization_id=plan.organization_id,
-        zone=_zone(membership.organization),
-        day=plan.day,
-        now=now,
-        site=plan.site,
-        crew=plan.crew,
-    )
+    built, now = _replanning(membership, plan)
     key = _hex(technician)
     current = _stored_plan(built, plan)
     if current.route_of(key) is None:
@@ -460,10 +453,7 @@ def day_plan_late(*, membership: Membership, plan: DayPlan, technician: str, min
         for u in plan.proposal.get("unplaced", [])
         if u["work_order"] in built.work_orders
     )
-    updated = proposal(built, Plan(routes, unplaced), grid)
-    updated["travel"]["before"] = plan.proposal.get("travel", {}).get("before", 0)
-    plan.proposal = updated
-    plan.save(update_fields=["proposal", "updated_at"])
+    _save_replanned(plan, built, Plan(routes, unplaced), grid)
     numbers = {k: wo.reference for k, wo in built.work_orders.items()}
     return {
         "shifted": {numbers[k]: m for k, m in late.shifted.items()},
