@@ -1,5 +1,6 @@
 """Browser tests: Playwright driving Debian's Chromium against pytest-django's live server."""
 
+import contextlib
 import os
 import shutil
 import time
@@ -58,20 +59,61 @@ def browser(playwright_driver):
 def sign_in(live_server, browser):
     contexts = []
 
-    def open_as(username: str, password: str, **context_options):
+    def open_as(username: str, password: str, *, base_url: str | None = None, **context_options):
         context = browser.new_context(**context_options)
         contexts.append(context)
         page = context.new_page()
-        page.goto(f"{live_server.url}/login/")
-        page.fill("#id_username", username)
-        page.fill("#id_password", password)
-        page.click("button[type=submit]")
-        page.wait_for_load_state()
+        log_in(page, base_url or live_server.url, username, password)
         return page
 
     yield open_as
     for context in contexts:
         context.close()
+    _wait_for_the_server_to_finish()
+
+
+def log_in(page, base_url: str, username: str, password: str) -> None:
+    page.goto(f"{base_url}/login/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", password)
+    page.click("button[type=submit]")
+    page.wait_for_load_state()
+
+
+@pytest.fixture
+def phone_network(live_server):
+    """The phone's only way to the server (see tests/e2e/network.py): open pages at
+    ``phone_network.url``, then ``go_offline(context)`` / ``go_online(context)``."""
+    from urllib.parse import urlsplit
+
+    from tests.e2e.network import LoopbackNetwork
+
+    target = urlsplit(live_server.url)
+    network = LoopbackNetwork(target.hostname, target.port)
+    yield network
+    network.close()
+
+
+@pytest.fixture
+def phone_profile(playwright_driver, tmp_path):
+    """A phone's persistent browser profile that a test can close and launch again (a restart):
+    ``launch(**options)`` returns the context; each launched one is closed at the end."""
+    launched = []
+
+    def launch(**options):
+        context = playwright_driver.chromium.launch_persistent_context(
+            str(tmp_path / "phone-profile"),
+            executable_path=CHROMIUM,
+            args=CHROMIUM_ARGS,
+            **{**PHONE, **options},
+        )
+        launched.append(context)
+        return context
+
+    yield launch
+    for context in launched:
+        with contextlib.suppress(Exception):
+            context.close()
     _wait_for_the_server_to_finish()
 
 

@@ -63,14 +63,16 @@ def test_a_completed_job_shows_no_forms_until_the_dispatcher_reopens_it(sign_in,
 
 
 def test_a_note_typed_offline_on_a_job_completed_meanwhile_comes_back_with_its_text(
-    sign_in, people, started
+    sign_in, people, started, phone_network
 ):
     from tests.e2e.conftest import PHONE
 
-    page = sign_in(people[Role.TECHNICIAN].user.username, PASSWORD, **PHONE)
+    page = sign_in(
+        people[Role.TECHNICIAN].user.username, PASSWORD, base_url=phone_network.url, **PHONE
+    )
     url = f"/work-orders/{started.reference}/"
     wait_until(lambda: page.evaluate(PAGE_CACHED, url), "the job's page to be kept offline")
-    page.context.set_offline(True)
+    phone_network.go_offline(page.context)
     page.reload()
     page.click("text=Guard rail loose")
     page.fill("#n-text", "Typed in the basement: bolts replaced too")
@@ -80,7 +82,7 @@ def test_a_note_typed_offline_on_a_job_completed_meanwhile_comes_back_with_its_t
     # Meanwhile the admin completes the job from the office.
     move(started, people[Role.ADMIN], "completed", resolution=Resolution("Done by the office"))
 
-    page.context.set_offline(False)
+    phone_network.go_online(page.context)
     page.evaluate("window.dispatchEvent(new Event('online'))")
     problems = page.locator("#outbox-problems")
     expect(problems).to_contain_text("Needs your attention", timeout=20000)

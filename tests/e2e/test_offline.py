@@ -64,16 +64,17 @@ def wait_until(check, what: str, seconds: float = 20) -> None:
     raise AssertionError(f"timed out waiting for {what}")
 
 
-def go_online_and_wait(page, context):
-    context.set_offline(False)
+def go_online_and_wait(page, network):
+    network.go_online(page.context)
     page.wait_for_function("document.body.dataset.outboxWaiting === '0'", timeout=20000)
 
 
-def open_offline(sign_in, job, background_sync: bool):
+def open_offline(sign_in, job, background_sync: bool, network):
+    """The job opened on a phone whose only way to the server is ``network``, then cut."""
     from tests.e2e.conftest import PHONE
 
     work_order, technician, _ = job
-    page = sign_in(technician.user.username, PASSWORD, **PHONE)
+    page = sign_in(technician.user.username, PASSWORD, base_url=network.url, **PHONE)
     if not background_sync:
         page.context.add_init_script(NO_BACKGROUND_SYNC)
         page.reload()
@@ -81,7 +82,7 @@ def open_offline(sign_in, job, background_sync: bool):
     url = f"/work-orders/{work_order.reference}/"
     # Loaded once online: the job's page is kept on the phone before the signal goes.
     wait_until(lambda: page.evaluate(PAGE_CACHED, url), "the job's page to be kept offline")
-    page.context.set_offline(True)
+    network.go_offline(page.context)
     page.reload()
     page.click("text=Guard rail loose")
     assert page.locator("h1").inner_text() == "Guard rail loose"
@@ -89,9 +90,9 @@ def open_offline(sign_in, job, background_sync: bool):
 
 
 @pytest.mark.parametrize("background_sync", [True, False], ids=["background-sync", "page-only"])
-def test_whole_job_offline_then_synced_exactly_once(sign_in, job, background_sync):
+def test_whole_job_offline_then_synced_exactly_once(sign_in, job, background_sync, phone_network):
     work_order, _technician, _ = job
-    page, url = open_offline(sign_in, job, background_sync)
+    page, url = open_offline(sign_in, job, background_sync, phone_network)
     context = page.context
 
     page.click("button:has-text('Start work')")
@@ -128,7 +129,7 @@ def test_whole_job_offline_then_synced_exactly_once(sign_in, job, background_syn
     expect(page.locator("[data-status-badge]")).to_contain_text("waiting to sync")
     assert not Note.objects.exists()
 
-    go_online_and_wait(page, context)
+    go_online_and_wait(page, phone_network)
     done = WorkOrder.objects.get(pk=work_order.pk)
     assert done.status == Status.COMPLETED
     assert done.resolution_notes == "All rails firm after tightening."
@@ -147,9 +148,9 @@ def test_whole_job_offline_then_synced_exactly_once(sign_in, job, background_syn
     assert SyncMutation.objects.count() == 7
 
 
-def test_conflict_is_shown_and_the_technicians_text_kept(sign_in, job, live_server):
+def test_conflict_is_shown_and_the_technicians_text_kept(sign_in, job, phone_network):
     work_order, _technician, dispatcher = job
-    page, _url = open_offline(sign_in, job, background_sync=False)
+    page, _url = open_offline(sign_in, job, background_sync=False, network=phone_network)
     page.click("button:has-text('Start work')")
     expect(page.locator("[data-status-badge]")).to_contain_text("waiting to sync")
     page.fill("#n-text", "Customer wants the rail painted too.")
@@ -161,7 +162,7 @@ def test_conflict_is_shown_and_the_technicians_text_kept(sign_in, job, live_serv
         "cancelled",
         reason="Duplicate of another job",
     )
-    page.context.set_offline(False)
+    phone_network.go_online(page.context)
     panel = page.locator("#outbox-problems")
     panel.wait_for(timeout=20000)
     assert "cancelled" in panel.inner_text()
@@ -197,3 +198,45 @@ def test_installable(playwright_driver, live_server, job, tmp_path):
         assert manifest["errors"] == []
     finally:
         context.close()
+
+
+def open_phone(phone_profile, phone_network, job, **options):
+    """The technician's phone, its profile kept across launches, on a network the test cuts."""
+    from tests.e2e.conftest import log_in
+
+    work_order, technician, _ = job
+    context = phone_profile(**options)
+    page = context.pages[0] if context.pages else context.new_page()
+    log_in(page, phone_network.url, technician.user.username, PASSWORD)
+    page.wait_for_function("navigator.serviceWorker.controller !== null", timeout=60000)
+    url = f"/work-orders/{work_order.reference}/"
+    wait_until(lambda: page.evaluate(PAGE_CACHED, url), "the job's page to be kept offline")
+    return context, page, phone_network.url + url
+
+
+def test_a_relaunched_offline_phone_sends_nothing_until_the_signal_is_back(
+    phone_profile, phone_network, job
+):
+    context, page, url = open_phone(phone_profile, phone_network, job)
+    phone_network.go_offline(context)
+    page.goto(url)
+    page.click("button:has-text('Start work')")
+    page.fill("#n-text", "Written in the basement.")
+    page.click("button:has-text('Add note')")
+    page.wait_for_function("document.body.dataset.outboxWaiting === '2'")
+    context.close()
+
+    # The phone restarts, still without signal: its service worker (Background Sync) and the
+    # page both try to send, and nothing may reach the server.
+    context = phone_profile(offline=True)
+    page = context.pages[0] if context.pages else context.new_page()
+    page.goto(url)
+    expect(page.locator("#connection-status")).to_contain_text("2 changes waiting")
+    page.wait_for_timeout(5000)
+    assert not SyncMutation.objects.exists()
+    assert not Note.objects.exists()
+
+    phone_network.go_online(context)
+    page.wait_for_function("document.body.dataset.outboxWaiting === '0'", timeout=30000)
+    assert SyncMutation.objects.count() == 2
+    assert list(Note.objects.values_list("text", flat=True)) == ["Written in the basement."]
