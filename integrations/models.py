@@ -170,10 +170,13 @@ class SyncRunStatus(models.TextChoices):
     QUEUED = "queued", "Queued"
     RUNNING = "running", "Running"
     COMPLETED = "completed", "Completed"
+    # Read to the end, but some records were set aside (mapping or validation): see ``errors``.
+    COMPLETED_WITH_ERRORS = "completed_with_errors", "Completed with errors"
     FAILED = "failed", "Failed"
 
 
 ACTIVE_RUN_STATUSES = (SyncRunStatus.QUEUED, SyncRunStatus.RUNNING)
+FINISHED_RUN_STATUSES = (SyncRunStatus.COMPLETED, SyncRunStatus.COMPLETED_WITH_ERRORS)
 
 
 class SyncRun(TimeStampedModel):
@@ -185,7 +188,7 @@ class SyncRun(TimeStampedModel):
     entity = models.CharField(max_length=30, choices=Entity.choices)
     full = models.BooleanField(default=False)
     status = models.CharField(
-        max_length=20, choices=SyncRunStatus.choices, default=SyncRunStatus.QUEUED
+        max_length=30, choices=SyncRunStatus.choices, default=SyncRunStatus.QUEUED
     )
     # The remote modification time this run reads from (watermark minus look-back), fixed at
     # start so a resumed run asks the same question.

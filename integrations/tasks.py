@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from celery import shared_task
+from celery.exceptions import SoftTimeLimitExceeded
 from django.utils import timezone
 
 from integrations.models import Connection, OutboxMessage, SyncRun
 from integrations.services.connections import supported_entities
 from integrations.services.outbox import outbox_due_ids, outbox_push
 from integrations.services.sync import (
+    MAX_ATTEMPTS,
     RetryLater,
     sync_run_execute,
     sync_run_give_up,
@@ -17,14 +19,19 @@ from integrations.services.sync import (
 )
 
 
-@shared_task(bind=True, acks_late=True, max_retries=8, soft_time_limit=1800, time_limit=1900)
+@shared_task(
+    bind=True, acks_late=True, max_retries=MAX_ATTEMPTS, soft_time_limit=1800, time_limit=1900
+)
 def sync_run_execute_task(self, run_id: int) -> None:
     # acks_late: a worker killed mid-run leaves the message unacknowledged; the redelivered
-    # task resumes from the checkpoint (sync_run_execute is idempotent per page).
+    # task resumes from the checkpoint (sync_run_execute is idempotent per page). The run
+    # counts its own attempts and stops at MAX_ATTEMPTS, however it was dispatched.
     if not SyncRun.objects.filter(pk=run_id).exists():
         return
     try:
         sync_run_execute(run_id=run_id)
+    except SoftTimeLimitExceeded:
+        sync_run_give_up(run_id=run_id, reason="Stopped by the task's time limit (30 minutes).")
     except RetryLater as later:
         if self.request.retries >= self.max_retries:
             sync_run_give_up(run_id=run_id, reason="Gave up after repeated transient faults.")

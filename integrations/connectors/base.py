@@ -42,11 +42,14 @@ def map_rows(
     key: Callable[[dict[str, Any]], Any],
     raw: Callable[[dict[str, Any]], dict[str, Any]] = lambda row: row,
 ) -> tuple[list[RemoteRecord], list[FailedRecord]]:
+    """Maps each row on its own: a row that fails (whatever the exception: a bad decimal is an
+    ArithmeticError, a missing key a KeyError, pydantic's a ValueError) is set aside with its
+    reason and the rest of the page is kept."""
     records, failures = [], []
     for row in rows:
         try:
             records.append(RemoteRecord(to_unified(row), raw(row)))
-        except (KeyError, TypeError, ValueError) as error:  # pydantic errors are ValueErrors
+        except Exception as error:  # one record's fault, reported, never the run's
             failures.append(
                 FailedRecord(str(key(row)), raw(row), f"{type(error).__name__}: {str(error)[:300]}")
             )
@@ -67,7 +70,7 @@ def map_page(
     try:
         values = [fields(row) for row in rows]
         unified = list_adapter(schema).validate_python(values)
-    except (KeyError, TypeError, ValueError):  # pydantic errors are ValueErrors
+    except Exception:  # mapped again row by row, which reports each failure
         return map_rows(rows, lambda row: schema(**fields(row)), key=key, raw=raw)
     return [RemoteRecord(u, raw(row)) for u, row in zip(unified, rows, strict=True)], []
 

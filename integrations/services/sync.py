@@ -27,7 +27,11 @@ from django.utils import timezone
 
 from fieldops.durability import commits_flushed_together
 from integrations.connectors.base import Connector, Page, RemoteRecord
-from integrations.connectors.errors import CircuitOpen, ConnectorError, Unsupported
+from integrations.connectors.errors import (
+    CircuitOpen,
+    ConnectorError,
+    Unsupported,
+)
 from integrations.connectors.http import spread
 from integrations.connectors.readahead import read_ahead
 from integrations.models import (
@@ -40,6 +44,7 @@ from integrations.models import (
     SyncRunStatus,
 )
 from integrations.services import local
+from integrations.services.alerts import sync_alert_raise
 from integrations.services.connections import (
     connection_publish,
     connection_require_entity,
@@ -48,6 +53,7 @@ from integrations.services.connections import (
 )
 from integrations.services.sync_writes import PageRow, ReferenceStatistics, writer_for
 from integrations.unified import to_json_many
+from integrations.webhooks.models import AlertKind
 
 logger = logging.getLogger("integrations.sync")
 
@@ -69,6 +75,19 @@ class RetryLater(Exception):
     def __init__(self, delay: float):
         self.delay = delay
         super().__init__(f"retry in {delay:.0f}s")
+
+
+class RetriesExhausted(ConnectorError):
+    """A run that used up its attempts (MAX_ATTEMPTS), whatever stopped each one."""
+
+    code = "RETRIES_EXHAUSTED"
+
+
+class InternalFailure(ConnectorError):
+    """A fault of FieldOps's own while running (not the ERP's): fails the run, not the
+    connection."""
+
+    code = "INTERNAL_ERROR"
 
 
 def sync_run_start(*, connection: Connection, entity: str, full: bool = False) -> SyncRun:
@@ -107,14 +126,34 @@ def sync_runs_resume_stale(*, older_than: timedelta = STALE_AFTER) -> list[int]:
     now = timezone.now()
     cutoff = now - older_than
     resumed = []
-    for pk in SyncRun.objects.filter(
+    for pk, attempts in SyncRun.objects.filter(
         status__in=ACTIVE_RUN_STATUSES, updated_at__lte=cutoff
-    ).values_list("pk", flat=True):
+    ).values_list("pk", "attempts"):
         # Compare-and-set on updated_at: two sweeps dispatch a stale run once.
-        if SyncRun.objects.filter(pk=pk, updated_at__lte=cutoff).update(updated_at=now):
-            sync_run_execute_task.delay_on_commit(pk)
-            resumed.append(pk)
+        if not SyncRun.objects.filter(pk=pk, updated_at__lte=cutoff).update(updated_at=now):
+            continue
+        if attempts >= MAX_ATTEMPTS:
+            # Its worker died on every attempt (killed mid-page, out of memory ...): once more
+            # would die the same way. Fail it, and tell the admins.
+            _give_up(pk, f"Stopped after {attempts} attempts that did not finish.")
+            continue
+        sync_run_execute_task.delay_on_commit(pk)
+        resumed.append(pk)
     return resumed
+
+
+def _give_up(run_id: int, reason: str) -> None:
+    """Fail a run that used up its attempts, with an alert row and a system.error event."""
+    run = SyncRun.objects.select_related("connection").get(pk=run_id)
+    if run.status not in ACTIVE_RUN_STATUSES:
+        return
+    _fail(run, RetriesExhausted(reason))
+    sync_alert_raise(
+        run=run,
+        kind=AlertKind.SYNC_GAVE_UP,
+        code="sync_gave_up",
+        message=f"Sync run {run.public_id} gave up: {reason}",
+    )
 
 
 def _begin(run: SyncRun, checkpoint: SyncCheckpoint) -> None:
@@ -177,18 +216,36 @@ def sync_run_execute(*, run_id: int, connector: Connector | None = None) -> Sync
         run = SyncRun.objects.select_for_update().select_related("connection").get(pk=run_id)
         if run.status not in ACTIVE_RUN_STATUSES:
             return run  # already finished: a redelivered task does nothing
-        checkpoint, _ = SyncCheckpoint.objects.select_for_update().get_or_create(
-            connection=run.connection, entity=run.entity
-        )
-        _begin(run, checkpoint)
+        exhausted = run.attempts >= MAX_ATTEMPTS
+        if not exhausted:
+            checkpoint, _ = SyncCheckpoint.objects.select_for_update().get_or_create(
+                connection=run.connection, entity=run.entity
+            )
+            _begin(run, checkpoint)
+    if exhausted:
+        # Redelivered (or swept) after its last attempt: the cap holds whoever dispatched it.
+        _give_up(run.pk, f"Stopped after {run.attempts} attempts.")
+        run.refresh_from_db()
+        return run
     connection = run.connection
     own_connector = connector is None
     connector = connector or connector_for(connection)
     page_size = int(connection.settings.get("page_size", PAGE_SIZE))
 
     def read(cursor: str | None) -> tuple[Page, list[PageRow]]:
-        page = connector.list_page(run.entity, since=run.since, cursor=cursor, page_size=page_size)
-        unified = to_json_many([record.unified for record in page.records])
+        try:
+            page = connector.list_page(
+                run.entity, since=run.since, cursor=cursor, page_size=page_size
+            )
+            unified = to_json_many([record.unified for record in page.records])
+        except ConnectorError:
+            raise
+        except Exception as error:
+            # A connector's own fault reading a page (not the ERP's, not one record's: those
+            # are set aside by map_rows) fails the run, saying so, instead of leaving it
+            # ``running``. Faults writing a page propagate: the task retries from the checkpoint.
+            logger.exception("Sync run %s: reading a page failed", run.pk)
+            raise InternalFailure(f"{type(error).__name__}: {str(error)[:300]}") from error
         return page, [PageRow(r, u) for r, u in zip(page.records, unified, strict=True)]
 
     db = connections[router.db_for_write(ExternalReference)]
@@ -364,8 +421,9 @@ def _complete(run: SyncRun, checkpoint: SyncCheckpoint) -> None:
         checkpoint.save(
             update_fields=["watermark", "cursor", "run", "last_full_run_at", "updated_at"]
         )
+        failed = SyncRun.objects.filter(pk=run.pk).values_list("failed", flat=True).get()
         SyncRun.objects.filter(pk=run.pk).update(
-            status=SyncRunStatus.COMPLETED,
+            status=SyncRunStatus.COMPLETED_WITH_ERRORS if failed else SyncRunStatus.COMPLETED,
             finished_at=now,
             deleted=deleted,
             error_code="",
@@ -396,6 +454,14 @@ def _fail_or_retry(run: SyncRun, error: ConnectorError) -> None:
         else:
             delay = 30 * 2**run.attempts
         raise RetryLater(min(delay, 3600))
+    _fail(run, error, note)
+
+
+def _fail(run: SyncRun, error: ConnectorError, note: dict[str, Any] | None = None) -> None:
+    now = timezone.now()
+    if note is None:
+        run.refresh_from_db(fields=["errors", "attempts"])
+        note = {"at": now.isoformat(), "code": error.code, "error": error.message[:500]}
     logger.warning("Sync run %s failed: %s %s", run.pk, error.code, error.message)
     with transaction.atomic():
         SyncRun.objects.filter(pk=run.pk).update(
@@ -412,8 +478,9 @@ def _fail_or_retry(run: SyncRun, error: ConnectorError) -> None:
             cursor="", run=None
         )
         run.refresh_from_db()
-        if not isinstance(error, Unsupported):
-            # An entity the system does not provide is this run's fault, not the connection's.
+        if not isinstance(error, Unsupported | InternalFailure | RetriesExhausted):
+            # An entity the system does not provide (or our own fault, or a run that kept
+            # dying) is this run's, not the connection's.
             connection_set_status(
                 connection=run.connection, status=status_for_error(error), reason=error.message
             )

@@ -143,6 +143,8 @@ class AlertKind(models.TextChoices):
     ENDPOINT_DISABLED = "endpoint_disabled", "Endpoint disabled"
     INBOUND_FAILED = "inbound_failed", "Inbound event failed"
     FLOW_FAILED = "flow_failed", "Flow failed"
+    SYNC_GAVE_UP = "sync_gave_up", "Sync run gave up"
+    SYNC_MALFORMED = "sync_malformed", "Sync read a malformed page"
 
 
 class WebhookAlert(OrganizationScopedModel):

@@ -9,7 +9,7 @@ from typing import Any
 from django.db.models import Count, Max, Q, QuerySet
 from django.utils import timezone
 
-from integrations.models import Connection, SyncRun
+from integrations.models import FINISHED_RUN_STATUSES, Connection, SyncRun
 from integrations.ratelimit import breaker_state
 from integrations.webhooks.models import (
     DeliveryStatus,
@@ -86,7 +86,9 @@ def connection_health(organization_id: int) -> list[dict[str, Any]]:
     }
     last_runs = {
         row["connection_id"]: row["last"]
-        for row in SyncRun.objects.filter(organization_id=organization_id, status="completed")
+        for row in SyncRun.objects.filter(
+            organization_id=organization_id, status__in=FINISHED_RUN_STATUSES
+        )
         .values("connection_id")
         .annotate(last=Max("finished_at"))
     }

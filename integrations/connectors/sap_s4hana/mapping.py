@@ -30,7 +30,8 @@ def parse_datetime(value: Any) -> datetime | None:
         return None
     match = DATE_RE.fullmatch(str(value))
     if not match:
-        return None
+        # Not an Edm.DateTime: the record is set aside with this reason, not read as "no date".
+        raise ValueError(f"Not an OData date: {str(value)[:40]!r}")
     # The offset suffix is informational: the milliseconds are already UTC.
     return datetime.fromtimestamp(int(match.group(1)) / 1000, tz=UTC)
 

@@ -8,7 +8,14 @@ from decimal import Decimal
 from typing import Any
 
 from integrations import unified
-from integrations.connectors.base import Connector, Page, RemoteRecord, register
+from integrations.connectors.base import (
+    Connector,
+    FailedRecord,
+    Page,
+    RemoteRecord,
+    map_rows,
+    register,
+)
 from integrations.connectors.errors import (
     MalformedResponse,
     RemoteError,
@@ -93,12 +100,12 @@ class TrytonConnector(Connector):
                 ]
             )
         rows = self._search_read(model, domain, 0, page_size, ORDER, mapping.FIELDS[model])
-        records = self._map(entity, rows)
+        records, failures = self._map(entity, rows)
         next_cursor = None
         if len(rows) == page_size:
             last = rows[-1]
             next_cursor = json.dumps({"t": encode(last["last_modified_at"]), "id": last["id"]})
-        return Page(records=records, next_cursor=next_cursor)
+        return Page(records=records, next_cursor=next_cursor, failures=failures)
 
     def get(self, entity: str, remote_id: str) -> RemoteRecord:
         self.require_entity(entity)
@@ -111,15 +118,25 @@ class TrytonConnector(Connector):
         rows = self._search_read(model, domain, 0, 1, None, mapping.FIELDS[model])
         if not rows:
             raise RemoteNotFound(f"Tryton {model} {remote_id} does not exist.")
-        return self._map(entity, rows)[0]
+        records, failures = self._map(entity, rows)
+        if failures:
+            raise MalformedResponse(f"Tryton {model} {remote_id}: {failures[0].error}")
+        return records[0]
 
-    def _map(self, entity: str, rows: list[dict[str, Any]]) -> list[RemoteRecord]:
+    def _map(
+        self, entity: str, rows: list[dict[str, Any]]
+    ) -> tuple[list[RemoteRecord], list[FailedRecord]]:
+        """Each row mapped on its own (map_rows): a row that does not map is set aside with its
+        reason and the rest of the page is kept, as in every other connector."""
+        key = _row_id
         if entity == "parts":
             stock = self._stock_by_product([row["id"] for row in rows])
-            return [
-                RemoteRecord(mapping.part_from_remote(r, stock.get(r["id"], [])), _raw(r))
-                for r in rows
-            ]
+            return map_rows(
+                rows,
+                lambda r: mapping.part_from_remote(r, stock.get(r["id"], [])),
+                key=key,
+                raw=_raw,
+            )
         if entity == "purchase_orders":
             line_ids = [line_id for row in rows for line_id in row.get("lines", [])]
             lines = (
@@ -137,20 +154,19 @@ class TrytonConnector(Connector):
             by_po: dict[int, list] = {}
             for line in lines:
                 by_po.setdefault(line["purchase"], []).append(line)
-            return [
-                RemoteRecord(
-                    mapping.purchase_order_from_remote(r, by_po.get(r["id"], [])),
-                    _raw({**r, "lines": by_po.get(r["id"], [])}),
-                )
-                for r in rows
-            ]
+            return map_rows(
+                rows,
+                lambda r: mapping.purchase_order_from_remote(r, by_po.get(r["id"], [])),
+                key=key,
+                raw=lambda r: _raw({**r, "lines": by_po.get(r["id"], [])}),
+            )
         to_unified = {
             "vendors": mapping.vendor_from_remote,
             "employees": mapping.employee_from_remote,
             "locations": mapping.location_from_remote,
             "timesheets": mapping.timesheet_from_remote,
         }[entity]
-        return [RemoteRecord(to_unified(r), _raw(r)) for r in rows]
+        return map_rows(rows, to_unified, key=key, raw=_raw)
 
     def _stock_by_product(self, product_ids: list[int]) -> dict[int, list[unified.StockLevel]]:
         if not product_ids:
@@ -327,6 +343,10 @@ def _date(value: Any) -> date | None:
         return datetime.fromisoformat(str(value)).date()
     except ValueError:
         return None
+
+
+def _row_id(row: dict[str, Any]) -> Any:
+    return row.get("id")
 
 
 def _raw(row: dict[str, Any]) -> dict[str, Any]:
