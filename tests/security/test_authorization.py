@@ -85,6 +85,8 @@ RULES_API: dict[str, tuple] = {
     "GET /api/v1/work-orders/{ref}/history": ("ok", "ok", "ok", "ok", "404", "401"),
     "GET /api/v1/work-orders/{ref}/notes": ("ok", "ok", "ok", "ok", "404", "401"),
     "POST /api/v1/work-orders/{ref}/notes": ("ok", "ok", "ok", "ok", "404", "401"),
+    "GET /api/v1/work-orders/{ref}/readings": ("ok", "ok", "ok", "ok", "404", "401"),
+    "POST /api/v1/work-orders/{ref}/readings": ("422", "422", "422", "422", "404", "401"),
     "GET /api/v1/work-orders/{ref}/time-entries": ("ok", "ok", "ok", "ok", "404", "401"),
     "POST /api/v1/work-orders/{ref}/time-entries": ("ok", "ok", "ok", "ok", "404", "401"),
     "POST /api/v1/work-orders/{ref}/time-entries/{entry_id}/stop": (

@@ -1,10 +1,12 @@
 """Meter readings taken on a job: one reading service, recorded with the job, listed in its report,
 and a typed value far from the last one saved only once the person confirms it."""
 
+import uuid
 from datetime import timedelta
 
 import pytest
 from django.utils import timezone
+from django.utils.html import escape
 
 from assets.models import MeterReading
 from fieldops.errors import ValidationFailed
@@ -100,7 +102,7 @@ def test_only_the_jobs_asset_meters_are_read_on_the_job(dispatcher, technician, 
     elsewhere = make_meter(dispatcher, make_asset(dispatcher, "FAN-9"))
     with pytest.raises(ValidationFailed) as refused:
         take(technician, work_order, elsewhere, 10)
-    assert refused.value.details == {"fields": {"meter": "Not a meter of this job's asset."}}
+    assert refused.value.details == {"fields": {"meter_id": "Not a meter of this job's asset."}}
     assert not MeterReading.objects.exists()
 
 
@@ -120,3 +122,117 @@ def test_the_report_lists_the_readings_and_keeps_older_hashes(technician, job):
     assert [
         (r["meter"], r["value"], r["unit"]) for r in report_content(work_order)["readings"]
     ] == [("Run hours", 42, "h")]
+
+
+# Bad readings, written once: (case, what is sent in JobReadingIn's names) -> the answer every door
+# gives (status, code, field). The page posts the same under its own names ("meter", "client_id").
+BAD_READINGS = [
+    ("not a number", {"meter_id": "{hours}", "value": "lots"}, 422, "VALIDATION_ERROR", "value"),
+    ("no meter", {"value": "12"}, 422, "VALIDATION_ERROR", "meter_id"),
+    (
+        "another asset's meter",
+        {"meter_id": "{fan}", "value": "12"},
+        422,
+        "VALIDATION_ERROR",
+        "meter_id",
+    ),
+    (
+        "far from the last",
+        {"meter_id": "{hours}", "value": "12000"},
+        422,
+        "VALIDATION_ERROR",
+        "value",
+    ),
+    ("not an id", {"meter_id": "{hours}", "value": "5", "id": "r1"}, 422, "VALIDATION_ERROR", "id"),
+]
+PAGE_NAMES = {"meter_id": "meter", "id": "client_id"}
+
+
+@pytest.fixture
+def world(dispatcher, technician, job):
+    work_order, meters = job
+    make_reading(technician, meters["hours"], 1200, timezone.now() - timedelta(days=1))
+    fan = make_meter(dispatcher, make_asset(dispatcher, "FAN-9"))
+    return work_order, {"{hours}": str(meters["hours"].public_id), "{fan}": str(fan.public_id)}
+
+
+@pytest.mark.parametrize(("case", "sent", "status", "code", "field"), BAD_READINGS)
+def test_a_bad_reading_gets_the_same_answer_from_the_api_and_the_page(
+    technician, world, with_token, as_member, case, sent, status, code, field
+):
+    work_order, ids = world
+    sent = {k: ids.get(v, v) for k, v in sent.items()}
+    before = list(MeterReading.objects.values_list("pk", flat=True))
+
+    answer = with_token(technician).post(
+        f"/api/v1/work-orders/{work_order.reference}/readings",
+        sent,
+        content_type="application/json",
+    )
+    assert answer.status_code == status, answer.content
+    error = answer.json()["error"]
+    assert (error["code"], list(error["details"]["fields"])) == (code, [field])
+
+    page = as_member(technician).post(
+        f"/work-orders/{work_order.reference}/readings/",
+        {PAGE_NAMES.get(k, k): v for k, v in sent.items()},
+    )
+    assert page.status_code == status
+    assert escape(error["details"]["fields"][field]) in page.content.decode()
+    assert list(MeterReading.objects.values_list("pk", flat=True)) == before
+
+
+def test_the_api_takes_a_reading_once_and_lists_it_with_the_job(technician, world, with_token):
+    work_order, ids = world
+    client = with_token(technician)
+    path = f"/api/v1/work-orders/{work_order.reference}/readings"
+    body = {"id": str(uuid.uuid4()), "meter_id": ids["{hours}"], "value": "1250.5", "note": "ok"}
+    first = client.post(path, body, content_type="application/json")
+    again = client.post(path, body, content_type="application/json")
+    assert (first.status_code, again.status_code) == (201, 200)
+    assert first.json() == again.json()
+    assert (first.json()["id"], first.json()["value"], first.json()["unit"]) == (
+        body["id"],
+        1250.5,
+        "h",
+    )
+    listed = client.get(path).json()
+    assert [(r["id"], r["value"]) for r in listed] == [(body["id"], 1250.5)]
+    assert WorkOrderReading.objects.filter(work_order=work_order).count() == 1
+
+
+def test_an_unusual_value_is_stored_once_confirmed(technician, world, with_token):
+    work_order, ids = world
+    path = f"/api/v1/work-orders/{work_order.reference}/readings"
+    body = {"meter_id": ids["{hours}"], "value": 12000}
+    refused = with_token(technician).post(path, body, content_type="application/json")
+    assert refused.json()["error"]["details"]["unusual"] is True
+    confirmed = with_token(technician).post(
+        path, body | {"confirm_unusual": True}, content_type="application/json"
+    )
+    assert confirmed.status_code == 201, confirmed.content
+    assert MeterReading.objects.filter(value=12000).count() == 1
+
+
+def test_a_completed_job_takes_no_reading_through_either_door(
+    technician, world, with_token, as_member
+):
+    work_order, ids = world
+    work_order = move(
+        work_order,
+        technician,
+        "completed",
+        resolution=services.Resolution("Seal replaced", "LEAK", "Worn seal", "Replaced"),
+    )
+    before = MeterReading.objects.count()
+    answer = with_token(technician).post(
+        f"/api/v1/work-orders/{work_order.reference}/readings",
+        {"meter_id": ids["{hours}"], "value": 1210},
+        content_type="application/json",
+    )
+    page = as_member(technician).post(
+        f"/work-orders/{work_order.reference}/readings/", {"meter": ids["{hours}"], "value": 1210}
+    )
+    assert (answer.status_code, answer.json()["error"]["code"]) == (409, "WORK_ORDER_LOCKED")
+    assert page.status_code == 409
+    assert MeterReading.objects.count() == before

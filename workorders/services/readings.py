@@ -37,7 +37,7 @@ def work_order_reading_record(
         public_id=meter_id,
     ).first()
     if work_order.asset_id is None or meter is None:
-        raise ValidationFailed(details={"fields": {"meter": "Not a meter of this job's asset."}})
+        raise ValidationFailed(details={"fields": {"meter_id": "Not a meter of this job's asset."}})
     with transaction.atomic():
         _locked_afresh(work_order)
         reading, created = reading_record(

@@ -36,12 +36,15 @@ def reading_add(request: HttpRequest, number: str) -> HttpResponse:
     except DomainError as exc:
         fields = exc.details.get("fields") or {}
         context = detail_context(request, work_order)
+        meter = str(
+            form_data(request.POST, JobReadingIn, names=READING_FORM_NAMES).get("meter_id", "")
+        )
         context.update(
             error_message=exc.message,
             form=request.POST,
-            reading_meter=form_data(request.POST, JobReadingIn, names=READING_FORM_NAMES).get(
-                "meter_id", ""
-            ),
+            reading_meter=meter,
+            # Not one of the forms' meters (none chosen, or another asset's): said above them.
+            reading_elsewhere=meter not in {str(m.public_id) for m in context.get("meters") or ()},
             reading_error=" ".join(str(v) for v in fields.values()) or exc.message,
             reading_unusual=bool(exc.details.get("unusual")),
         )
