@@ -25,6 +25,7 @@ def connector_for(
         transport=transport,
         timeout=float(options.get("timeout", 30)),
         max_attempts=int(options.get("max_attempts", 4)),
+        timeout_attempts=int(options.get("timeout_attempts", 2)),
         backoff_base=float(options.get("backoff_base", 0.5)),
         backoff_cap=float(options.get("backoff_cap", 30)),
         max_inline_wait=(

@@ -3,7 +3,8 @@
 A response is classified once here: 401 → AuthFailed; 429 → RateLimited and 503 → Unavailable,
 both honouring ``Retry-After`` (seconds or an HTTP date); other 5xx → Unavailable; timeouts →
 Timeout. Retryable failures are retried with exponential backoff and full jitter, capped, as long
-as the wait fits ``max_inline_wait``; beyond that the error is raised with its ``retry_after`` so
+as the wait fits ``max_inline_wait`` (a time-out only ``timeout_attempts`` times in all: each
+try costs the whole time-out); beyond that the error is raised with its ``retry_after`` so
 a Celery task can come back later instead of holding a worker.
 """
 
@@ -99,6 +100,7 @@ class HttpClient:
         backoff_base: float = 0.5,
         backoff_cap: float = 30.0,
         max_inline_wait: float = 30.0,
+        timeout_attempts: int = 2,
         sleep: Callable[[float], None] | None = None,
         headers: dict[str, str] | None = None,
     ):
@@ -114,6 +116,7 @@ class HttpClient:
         self.backoff_base = backoff_base
         self.backoff_cap = backoff_cap
         self.max_inline_wait = max_inline_wait
+        self.timeout_attempts = timeout_attempts
         self.sleep = sleep or time.sleep
 
     def close(self) -> None:
@@ -133,7 +136,7 @@ class HttpClient:
         prepares data calls (a token request, a CSRF fetch, a login): the circuit breaker
         counts data calls only, so its success does not close the breaker and its failure does
         not open it."""
-        attempt = 0
+        attempt = timeouts = 0
         while True:
             try:
                 response = self._send_once(method, url, auxiliary=auxiliary, **kwargs)
@@ -147,6 +150,11 @@ class HttpClient:
                 if not error.retryable or isinstance(error, CircuitOpen):
                     raise
                 if attempt >= self.max_attempts:
+                    raise
+                # A call slower than the time-out is retried once: each try costs the whole
+                # time-out, and an ERP that slow is rarely faster a second later.
+                timeouts += isinstance(error, Timeout)
+                if timeouts >= self.timeout_attempts:
                     raise
                 wait = error.retry_after
                 if wait is None:

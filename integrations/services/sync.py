@@ -30,6 +30,7 @@ from integrations.connectors.base import Connector, Page, RemoteRecord
 from integrations.connectors.errors import (
     CircuitOpen,
     ConnectorError,
+    Timeout,
     Unsupported,
 )
 from integrations.connectors.http import spread
@@ -437,9 +438,25 @@ def _complete(run: SyncRun, checkpoint: SyncCheckpoint) -> None:
 
 def _fail_or_retry(run: SyncRun, error: ConnectorError) -> None:
     now = timezone.now()
-    note = {"at": now.isoformat(), "code": error.code, "error": error.message[:500]}
-    run.refresh_from_db(fields=["errors", "attempts"])
-    if error.retryable and run.attempts < MAX_ATTEMPTS:
+    run.refresh_from_db(fields=["errors", "attempts", "pages", "started_at"])
+    note = {
+        "at": now.isoformat(),
+        "code": error.code,
+        "error": error.message[:500],
+        "pages": run.pages,
+    }
+    if isinstance(error, Timeout) and _timed_out_before(run):
+        # Two attempts in a row ended by calls slower than the time-out, no page read between:
+        # the ERP is too slow for the time-out, and waiting for it again only lengthens the run.
+        taken = (now - run.started_at).total_seconds() if run.started_at else 0.0
+        error = Timeout(
+            f"{error.message} Two attempts in a row timed out with no page read between them: "
+            f"the run stopped after {taken:.0f}s. Raise the connection's timeout setting if "
+            f"the ERP is slow by design.",
+            status=error.status,
+        )
+        note["error"] = error.message[:500]
+    elif error.retryable and run.attempts < MAX_ATTEMPTS:
         SyncRun.objects.filter(pk=run.pk).update(
             errors=([*run.errors, note])[:MAX_ERRORS_KEPT], updated_at=now
         )
@@ -455,6 +472,11 @@ def _fail_or_retry(run: SyncRun, error: ConnectorError) -> None:
             delay = 30 * 2**run.attempts
         raise RetryLater(min(delay, 3600))
     _fail(run, error, note)
+
+
+def _timed_out_before(run: SyncRun) -> bool:
+    last = run.errors[-1] if run.errors else None
+    return bool(last and last.get("code") == Timeout.code and last.get("pages") == run.pages)
 
 
 def _fail(run: SyncRun, error: ConnectorError, note: dict[str, Any] | None = None) -> None:

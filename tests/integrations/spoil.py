@@ -12,6 +12,8 @@ from typing import Any
 
 import httpx
 
+from tests.integrations.simulators.base import wait_out_the_time_out
+
 
 def sap(sim) -> str:
     row = sim.rows["/API_EQUIPMENT/Equipment"][1]
@@ -74,3 +76,20 @@ SIMULATED = {
     "business_central": business_central,
     "maximo": maximo,
 }
+
+
+class TrytonSlow(httpx.BaseTransport):
+    """Forwards the login to the real server; every model call answers later than the client's
+    read time-out."""
+
+    def __init__(self) -> None:
+        self.inner = httpx.HTTPTransport()
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        call = json.loads(request.content or b"{}")
+        if str(call.get("method", "")).startswith("model."):
+            wait_out_the_time_out(request)
+        return self.inner.handle_request(request)
+
+    def close(self) -> None:
+        self.inner.close()

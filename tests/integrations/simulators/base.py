@@ -20,9 +20,10 @@ import httpx
 
 class Simulator:
     # Faults served before normal answers, one per request: "429", "503", "500", "401",
-    # "timeout", "malformed"; a tuple (fault, retry_after) sets Retry-After; None answers
-    # normally; "revoke" forgets every token issued so far (the ERP restarted or rotated its
-    # keys) and then answers the request normally.
+    # "timeout", "slow" (no answer within the client's read time-out: the time-out is waited
+    # for, then it expires, as with an ERP that answers too late), "malformed"; a tuple
+    # (fault, retry_after) sets Retry-After; None answers normally; "revoke" forgets every
+    # token issued so far (the ERP restarted or rotated its keys) and then answers normally.
     def __init__(self) -> None:
         self.faults: list[Any] = []
         self.requests: list[httpx.Request] = []
@@ -54,6 +55,8 @@ class Simulator:
             headers = {"Retry-After": str(retry_after)} if retry_after is not None else {}
             if kind == "timeout":
                 raise httpx.ReadTimeout("simulated timeout", request=request)
+            if kind == "slow":
+                wait_out_the_time_out(request)
             if kind == "malformed":
                 return httpx.Response(
                     200,
@@ -74,6 +77,14 @@ class Simulator:
 
     def transport(self) -> httpx.MockTransport:
         return httpx.MockTransport(self)
+
+
+def wait_out_the_time_out(request: httpx.Request) -> None:
+    """An answer later than the client's read time-out: the client waits that long, then gives
+    up (httpx puts the time-outs of the client on each request)."""
+    read = (request.extensions.get("timeout") or {}).get("read") or 0.0
+    time.sleep(read)
+    raise httpx.ReadTimeout("no answer within the read time-out", request=request)
 
 
 def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None):
