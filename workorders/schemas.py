@@ -65,7 +65,9 @@ class WorkOrderPatch(Schema):
     scheduled_end: Moment | None = None
     estimated_minutes: int | None = None
     required_skill: str | None = None
-    due_at: datetime | None = Field(None, description="Resolution due by")
+    due_at: Moment | None = Field(
+        None, description="Resolution due by (without an offset: in the organisation's zone)"
+    )
 
 
 class WorkOrderOut(Schema):
@@ -331,6 +333,18 @@ class RequestOut(Schema):
     rejection_reason: str
     work_order: str | None
     created_at: datetime
+
+
+class QrReportIn(Schema):
+    """The no-login QR form a passer-by fills in (the service checks the text and the spam
+    guards; the photo comes as a file, or as the token of one kept from a refused submit)."""
+
+    description: str = ""
+    reporter_name: str = ""
+    reporter_contact: str = ""
+    form_token: str = ""
+    honeypot: str = ""
+    photo_kept: str = ""
 
 
 class ApproveIn(Schema):

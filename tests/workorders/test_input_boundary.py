@@ -370,16 +370,16 @@ def test_the_same_bad_input_gets_the_same_answer_through_every_door(
     assert _snapshot(world) == before
 
 
-# Views whose use cases have a schema. The QR form (request_form and its helpers) is left to
-# the slice that owns it: its service parses the anonymous form itself.
+# Views whose use cases have a schema.
 SCHEMA_VIEWS = (
     "workorders/views/detail.py",
+    "workorders/views/edit.py",
     "workorders/views/office.py",
     "workorders/views/raise_work.py",
     "workorders/views/readings.py",
     "workorders/views/requests.py",
 )
-NOT_YET = {"request_form", "_chosen_photo", "_form_refused"}
+NOT_YET: set[str] = set()
 
 
 def _post_reads(path: Path) -> list[str]:

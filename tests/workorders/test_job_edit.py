@@ -76,3 +76,35 @@ def test_a_technician_cannot_edit_the_details(as_member, technician, dispatcher)
     answer = _page(as_member(technician), work_order, {"title": "Mine now"})
     assert answer.status_code == 403
     assert WorkOrder.objects.get(pk=work_order.pk).title == work_order.title
+
+
+# A due time typed without an offset, in an organisation on Berlin time, through each door ->
+# the instant stored (or the field refused). Before, the API read it as UTC and the page as Berlin.
+BERLIN_DUE = [
+    ("2031-05-04T16:30", 200, datetime(2031, 5, 4, 14, 30, tzinfo=UTC)),
+    ("2031-01-10T08:00", 200, datetime(2031, 1, 10, 7, 0, tzinfo=UTC)),
+    ("2031-05-04T16:30+00:00", 200, datetime(2031, 5, 4, 16, 30, tzinfo=UTC)),
+    ("soon", 422, "Must be a date and time, like 2026-05-04T09:30."),
+]
+
+
+@pytest.mark.parametrize(("typed", "status", "outcome"), BERLIN_DUE)
+def test_a_typed_due_time_is_read_in_the_organisations_zone_through_both_doors(
+    as_member, with_token, dispatcher, typed, status, outcome
+):
+    dispatcher.organization.time_zone = "Europe/Berlin"
+    dispatcher.organization.save(update_fields=["time_zone"])
+    by_api, by_page = make_work_order(dispatcher), make_work_order(dispatcher)
+    api_answer = _api(with_token(dispatcher), by_api, {"due_at": typed})
+    page_answer = _page(as_member(dispatcher), by_page, {"due_at": typed})
+    assert (api_answer.status_code, page_answer.status_code) == (
+        status,
+        302 if status == 200 else status,
+    )
+    stored = [WorkOrder.objects.get(pk=w.pk).due_at for w in (by_api, by_page)]
+    if status == 200:
+        assert stored == [outcome, outcome]
+    else:
+        assert stored == [by_api.due_at, by_page.due_at]
+        assert api_answer.json()["error"]["details"]["fields"] == {"due_at": outcome}
+        assert outcome in page_answer.content.decode()

@@ -12,12 +12,13 @@ from workorders.models import ChangeSource
 from workorders.selectors import work_order_get_for_member
 from workorders.views.detail import _membership, detail_context
 from workorders.views.edit_form import (
-    FIELDS,
     changed_fields,
     conflict_notes,
     edit_values,
+    form_version,
     page_errors,
     parse_changes,
+    shown_values,
     typed_values,
 )
 
@@ -41,14 +42,14 @@ def work_order_edit(request: HttpRequest, number: str) -> HttpResponse:
         return _conflict(request, number)
     except DomainError as exc:
         context = detail_context(request, work_order)
-        was = {name: request.POST.get(f"was_{name}", "") for name in FIELDS}
+        was = shown_values(request.POST)
         said = exc.message if exc.message != ValidationFailed.default_message else ""
         context.update(
             error_message=said or "The details were not saved yet: check the marked fields.",
             edit_open=True,
             edit_form=was | typed_values(request.POST),
             edit_was=was,
-            edit_version=request.POST.get("version", ""),
+            edit_version=form_version(request.POST),
             edit_errors=page_errors(exc.details),
         )
         return render(request, "workorders/detail.html", context, status=exc.status)
@@ -61,7 +62,7 @@ def _conflict(request: HttpRequest, number: str) -> HttpResponse:
     latest = work_order_get_for_member(_membership(request), number)
     context = detail_context(request, latest, reload=False)
     now = edit_values(latest)
-    shown = {name: request.POST.get(f"was_{name}", now[name]) for name in FIELDS}
+    shown = shown_values(request.POST, now)
     context.update(
         error_message="Someone else changed this work order while you were editing it.",
         edit_open=True,

@@ -8,12 +8,9 @@ latest record instead of writing back what someone else changed meanwhile."""
 from typing import Any
 
 from django.http import QueryDict
-from django.utils import timezone
-from django.utils.dateparse import parse_datetime
-from pydantic import ValidationError
 
 from assets.models import Asset, Location
-from fieldops.errors import ValidationFailed
+from fieldops.inputs import field_problems, parse_input
 from fieldops.time import zone_of
 from workorders.dispatch.models import Skill
 from workorders.models import Priority, WorkOrder, WorkType
@@ -105,56 +102,31 @@ def changed_fields(post: QueryDict) -> dict[str, str]:
     }
 
 
-def _schema_value(name: str, text: str, work_order: WorkOrder) -> Any:
-    if name in ("asset", "location", "estimated_minutes"):
-        return text.strip() or None
-    if name == "due_at":
-        if not text.strip():
-            return None
-        moment = parse_datetime(text.strip())
-        if moment is None:
-            raise ValidationFailed(details={"due_at": "Pick a date and time."})
-        return (
-            timezone.make_aware(moment, zone_of(work_order.organization))
-            if moment.tzinfo is None
-            else moment
-        )
-    return text
-
-
 def parse_changes(post: QueryDict, work_order: WorkOrder) -> tuple[int, dict[str, Any]]:
-    """(the version the form was based on, the changes) read with ``WorkOrderPatch``."""
-    data: dict[str, Any] = {"version": post.get("version", "")}
+    """(the version the form was based on, the changes) read with ``WorkOrderPatch``, the API's
+    PATCH body: the same reading, the same words, times in the organisation's zone."""
+    data: dict[str, Any] = {"version": form_version(post)}
     for name, text in changed_fields(post).items():
-        data[SCHEMA_NAMES.get(name, name)] = _schema_value(name, text, work_order)
-    try:
-        patch = WorkOrderPatch.model_validate(data)
-    except ValidationError as exc:
-        problems = {}
-        for error in exc.errors():
-            name = str(error["loc"][0])
-            problems[PAGE_NAMES.get(name, name)] = _problem(error)
-        raise ValidationFailed(details=problems) from None
+        blank_is_none = name not in ("title", "description", "required_skill")
+        data[SCHEMA_NAMES.get(name, name)] = None if blank_is_none and not text.strip() else text
+    patch = parse_input(WorkOrderPatch, data, zone=zone_of(work_order.organization))
     return patch.version, patch.model_dump(exclude_unset=True, exclude={"version"})
 
 
-def _problem(error: dict[str, Any]) -> str:
-    kind = error.get("type", "")
-    if kind.startswith("int"):
-        return "A whole number of minutes."
-    if kind.startswith("uuid"):
-        return "Choose from the list."
-    if kind == "literal_error":
-        return "Choose from the list."
-    if kind.startswith("datetime"):
-        return "Pick a date and time."
-    return str(error.get("msg", "Not valid."))
+def form_version(post: QueryDict) -> str:
+    return post.get("version", "")
+
+
+def shown_values(post: QueryDict, latest: dict[str, str] | None = None) -> dict[str, str]:
+    """Each field as the form showed it (``was_<field>``); ``latest``'s where the form had none."""
+    latest = latest or dict.fromkeys(FIELDS, "")
+    return {name: post.get(f"was_{name}", latest[name]) for name in FIELDS}
 
 
 def page_errors(details: dict[str, Any]) -> dict[str, str]:
     """A refusal's details keyed by the form's field names (the rest under ``general``)."""
     errors: dict[str, str] = {}
-    for key, problem in details.items():
+    for key, problem in field_problems(details).items():
         name = PAGE_NAMES.get(key, key)
         errors[name if name in LABELS else "general"] = str(problem)
     return errors

@@ -23,7 +23,7 @@ from fieldops.pagination import cursor_paginate
 from fieldops.uploads import CheckedUpload, check_upload, upload_unstash
 from workorders import services
 from workorders.models import Priority, Request, RequestStatus
-from workorders.schemas import ApproveIn, RejectIn
+from workorders.schemas import ApproveIn, QrReportIn, RejectIn
 from workorders.selectors import request_get_for_member, requests_for
 from workorders.services.requests import MIN_FILL_SECONDS
 
@@ -65,12 +65,11 @@ def _form_context(
     }
 
 
-def _chosen_photo(request: HttpRequest) -> CheckedUpload | None:
+def _chosen_photo(request: HttpRequest, kept: str) -> CheckedUpload | None:
     """The photo chosen now, else the one kept from a refused submit (None if forged or gone)."""
     photo_file = request.FILES.get("photo")
     if photo_file:
         return check_upload(photo_file, field="photo", images_only=True)
-    kept = request.POST.get("photo_kept", "")
     return upload_unstash(kept) if kept else None
 
 
@@ -88,16 +87,17 @@ def request_form(request: HttpRequest, asset_id: UUID) -> HttpResponse:
         return redirect("assets:detail", asset.public_id)
     if request.method == "GET":
         return render(request, "workorders/requests/form.html", _form_context(asset, form, {}))
-    form = {name: request.POST.get(name, "") for name in FORM_FIELDS}
+    report = page_input(request, QrReportIn, names={HONEYPOT: "honeypot"})
+    form = {name: getattr(report, name) for name in FORM_FIELDS}
     photo = None
     try:
-        photo = _chosen_photo(request)
+        photo = _chosen_photo(request, report.photo_kept)
         submitted = services.request_submit_anonymous(
             asset=asset,
             photo=photo,
             client_address=request.META.get("REMOTE_ADDR", ""),
-            form_token=request.POST.get("form_token", ""),
-            honeypot=request.POST.get(HONEYPOT, ""),
+            form_token=report.form_token,
+            honeypot=report.honeypot,
             **form,
         )
     except RateLimitExceeded as exc:
@@ -110,14 +110,14 @@ def request_form(request: HttpRequest, asset_id: UUID) -> HttpResponse:
         response["Retry-After"] = str(exc.retry_after)
         return response
     except ValidationFailed as exc:
-        return _form_refused(request, asset, form, exc, photo)
+        return _form_refused(request, asset, report, exc, photo)
     return redirect("workorders:request-thanks", token=submitted.status_token)
 
 
 def _form_refused(
     request: HttpRequest,
     asset: Asset,
-    form: dict[str, str],
+    report: QrReportIn,
     exc: ValidationFailed,
     photo: CheckedUpload | None,
 ) -> HttpResponse:
@@ -126,16 +126,16 @@ def _form_refused(
         errors["form"] = exc.message
     kept_token = ""
     if photo is not None and "photo" not in request.FILES:
-        kept_token = request.POST.get("photo_kept", "")  # already kept: the same token again
+        kept_token = report.photo_kept  # already kept: the same token again
     elif photo is not None:
         address = request.META.get("REMOTE_ADDR", "")
         kept_token = services.request_photo_keep(photo=photo, client_address=address)
     expired = errors.get("form") == "expired"
     context = _form_context(
         asset,
-        form,
+        {name: getattr(report, name) for name in FORM_FIELDS},
         errors,
-        form_token="" if expired else request.POST.get("form_token", ""),
+        form_token="" if expired else report.form_token,
         kept_photo=(kept_token, photo.name if kept_token and photo else ""),
         photo_dropped=photo is not None and not kept_token,
     )
