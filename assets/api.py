@@ -32,6 +32,7 @@ from assets.schemas import (
     ReadingIn,
     ReadingOut,
     ReadingPage,
+    RegisterImportIn,
     RegisterOut,
     StatusChangeOut,
     StatusIn,
@@ -286,8 +287,12 @@ def asset_create(request: HttpRequest, payload: AssetIn) -> Status:
     response=RegisterOut,
     summary="Import an asset register from CSV (dry_run=true shows what would change)",
 )
-def asset_import(request: HttpRequest, file: File[UploadedFile], dry_run: bool = False) -> dict:
-    report = services.asset_register_import(membership=request.auth, upload=file, dry_run=dry_run)
+def asset_import(
+    request: HttpRequest, file: File[UploadedFile], options: Query[RegisterImportIn]
+) -> dict:
+    report = services.asset_register_import(
+        membership=request.auth, upload=file, dry_run=options.dry_run
+    )
     return register_out(report)
 
 

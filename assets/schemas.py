@@ -8,6 +8,8 @@ from uuid import UUID
 from ninja import Schema
 from pydantic import Field
 
+from fieldops.inputs import Moment
+
 LocationKindIn = Literal["site", "building", "area"]
 AssetStatusLiteral = Literal["operating", "down", "retired"]
 CriticalityIn = Literal["low", "medium", "high", "critical"]
@@ -125,6 +127,10 @@ class LocationPage(Schema):
     next_cursor: str | None
 
 
+class RegisterImportIn(Schema):
+    dry_run: bool = Field(False, description="Show what would change, change nothing")
+
+
 class StatusIn(Schema):
     status: AssetStatusLiteral
     reason: str = Field("", max_length=500)
@@ -183,7 +189,7 @@ class ReadingIn(Schema):
     # Not just a float: the service parses, so "12,5", "abc" or true get the same clear error
     # everywhere (API, batch, CSV, page).
     value: float | int | str | bool | None
-    taken_at: datetime
+    taken_at: Moment = Field(description="Without an offset: in the organisation's zone")
     unit: str | None = Field(None, description="If sent, must be the meter's unit.")
     source: SourceIn = "technician"
     is_replacement: bool = Field(False, description="The meter was replaced; a new count starts.")

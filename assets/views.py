@@ -15,9 +15,12 @@ from django.views.decorators.http import require_http_methods, require_POST
 from assets import selectors, services
 from assets.charts import reading_chart
 from assets.models import AssetStatus, Criticality, MeterKind
+from assets.schemas import ReadingIn, RegisterImportIn, StatusIn
 from fieldops.accounts.permissions import may
 from fieldops.errors import DomainError, NotFound, ValidationFailed
+from fieldops.inputs import field_problems, page_input, typed_back
 from fieldops.pagination import cursor_paginate
+from fieldops.time import zone_of
 
 PAGE_SIZE = 25
 MAX_LABELS = 120
@@ -145,8 +148,7 @@ def asset_status(request: HttpRequest, asset_id: str) -> HttpResponse:
             membership=request.membership,
             organization_id=_org(request),
             asset_id=asset_id,
-            status=request.POST.get("status", ""),
-            reason=request.POST.get("reason", ""),
+            **page_input(request, StatusIn).model_dump(),
         )
     except NotFound:
         raise
@@ -183,26 +185,27 @@ def label_sheet(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def reading_entry(request: HttpRequest, meter_id: str) -> HttpResponse:
     meter = selectors.meter_get(organization_id=_org(request), meter_id=meter_id)
-    now_local = timezone.localtime(timezone.now(), _zone(request))
+    now_local = timezone.localtime(timezone.now(), zone_of(request.membership))
     form = {"value": "", "taken_at": now_local.strftime("%Y-%m-%dT%H:%M"), "note": ""}
     errors: dict[str, str] = {}
     general_error = ""
     status = 200
     if request.method == "POST":
-        form = {k: request.POST.get(k, "") for k in ("value", "taken_at", "note")}
+        form = {k: (typed_back(request, k) or [""])[0] for k in ("value", "taken_at", "note")}
         try:
+            typed = page_input(request, ReadingIn, names={"client_id": "id"}, meter=meter.public_id)
             reading, _ = services.reading_record(
                 membership=request.membership,
                 organization_id=_org(request),
                 meter_id=meter.public_id,
-                value=form["value"],
-                taken_at=form["taken_at"],
-                is_replacement=request.POST.get("is_replacement") == "on",
-                note=form["note"],
-                reading_id=request.POST.get("client_id") or None,
+                value=typed.value,
+                taken_at=typed.taken_at,
+                is_replacement=typed.is_replacement,
+                note=typed.note,
+                reading_id=typed.id,
             )
         except DomainError as exc:
-            errors = exc.details.get("fields") or {}
+            errors = field_problems(exc.details)
             general_error = "" if errors else exc.message
             status = 422
         else:
@@ -222,15 +225,6 @@ def reading_entry(request: HttpRequest, meter_id: str) -> HttpResponse:
         "time_zone": request.membership.organization.time_zone,
     }
     return render(request, "assets/reading_entry.html", context, status=status)
-
-
-def _zone(request: HttpRequest) -> Any:
-    import zoneinfo
-
-    try:
-        return zoneinfo.ZoneInfo(request.membership.organization.time_zone)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        return zoneinfo.ZoneInfo("UTC")
 
 
 @member_view
@@ -262,7 +256,7 @@ def asset_import(request: HttpRequest) -> HttpResponse:
     status = 200
     if request.method == "POST":
         upload = request.FILES.get("file")
-        dry_run = request.POST.get("dry_run") == "on"
+        dry_run = page_input(request, RegisterImportIn).dry_run
         context["dry_run"] = dry_run
         if upload is None:
             context["error"] = "Choose a CSV file to upload."

@@ -2,7 +2,6 @@
 
 import math
 import uuid
-import zoneinfo
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -18,6 +17,7 @@ from fieldops.accounts.permissions import require
 from fieldops.errors import NotFound, ValidationFailed, VersionConflict
 from fieldops.events import publish_event
 from fieldops.tenancy import get_for_organization
+from fieldops.time import in_zone, zone_named
 
 # Device clocks drift; a reading a few minutes "ahead" of the server is not from the future.
 CLOCK_SKEW = timedelta(minutes=5)
@@ -149,13 +149,7 @@ def parse_taken_at(value: Any, time_zone: str) -> datetime | None:
             moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
         except ValueError:
             return None
-    if timezone.is_naive(moment):
-        try:
-            zone = zoneinfo.ZoneInfo(time_zone)
-        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-            zone = zoneinfo.ZoneInfo("UTC")
-        moment = timezone.make_aware(moment, zone)
-    return moment.astimezone(UTC)
+    return in_zone(moment, zone_named(time_zone)).astimezone(UTC)
 
 
 def _fmt(number: float) -> str:

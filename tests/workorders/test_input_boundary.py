@@ -374,6 +374,7 @@ def test_the_same_bad_input_gets_the_same_answer_through_every_door(
 SCHEMA_VIEWS = (
     "workorders/views/detail.py",
     "workorders/views/edit.py",
+    "assets/views.py",
     "workorders/views/office.py",
     "workorders/views/raise_work.py",
     "workorders/views/readings.py",
