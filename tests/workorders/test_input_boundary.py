@@ -375,6 +375,7 @@ SCHEMA_VIEWS = (
     "workorders/views/detail.py",
     "workorders/views/edit.py",
     "assets/views.py",
+    "workorders/dispatch/planning/views.py",
     "workorders/views/office.py",
     "workorders/views/raise_work.py",
     "workorders/views/readings.py",

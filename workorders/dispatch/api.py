@@ -234,8 +234,7 @@ def day_plan_accept(request: HttpRequest, day_plan_id: UUID, payload: schemas.Da
     result = planning.day_plan_accept(
         membership=membership,
         plan=plan,
-        technician=payload.technician.hex if payload.technician else None,
-        work_order=payload.work_order.hex if payload.work_order else None,
+        **payload.model_dump(),
     )
     return result.__dict__
 

@@ -1,7 +1,10 @@
 from datetime import date, datetime
+from typing import Annotated, Literal
 from uuid import UUID
 
 from ninja import Field, Schema
+from pydantic import BeforeValidator, model_validator
+from pydantic_core import PydanticCustomError
 
 
 class SkillLevelOut(Schema):
@@ -91,6 +94,31 @@ class DayPlanIn(Schema):
     day: date
     site: UUID | None = None
     crew: UUID | None = None
+
+
+def _scope_parts(value: object) -> object:
+    """``site:<id>`` or ``crew:<id>`` as (kind, id); blank for everyone."""
+    if value is None or not str(value).strip():
+        return None
+    kind, _, rest = str(value).partition(":")
+    if kind not in ("site", "crew") or not rest:
+        raise PydanticCustomError("scope", "Choose a site, a crew or everyone.")
+    return kind, rest
+
+
+class DayPlanFormIn(DayPlanIn):
+    """The day-plan page's form: one "scope" choice (``site:<id>``, ``crew:<id>``, or blank for
+    everyone) in place of the API's site and crew."""
+
+    scope: Annotated[tuple[Literal["site", "crew"], UUID] | None, BeforeValidator(_scope_parts)] = (
+        None
+    )
+
+    @model_validator(mode="after")
+    def _site_or_crew(self) -> "DayPlanFormIn":
+        if self.scope is not None:
+            setattr(self, self.scope[0], self.scope[1])
+        return self
 
 
 class DayPlanOut(Schema):

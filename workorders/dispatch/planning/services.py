@@ -272,8 +272,8 @@ def day_plan_accept(
     *,
     membership: Membership,
     plan: DayPlan,
-    technician: str | None = None,
-    work_order: str | None = None,
+    technician: UUID | str | None = None,
+    work_order: UUID | str | None = None,
 ) -> Accepted:
     """Accept the whole proposal, one technician's lane (``technician``: the lane's id) or one
     job (``work_order``: its public id, hex). Each stop is assigned through the one assignment
@@ -284,7 +284,7 @@ def day_plan_accept(
         raise ValidationFailed("The plan is not ready yet.", details={"plan": plan.status})
     chosen = []
     for lane in plan.proposal.get("lanes", []):
-        if technician and lane["technician"] != technician:
+        if technician and lane["technician"] != _hex(technician):
             continue
         for stop in lane["stops"]:
             if work_order and stop["work_order"] != _hex(work_order):
@@ -330,7 +330,7 @@ def day_plan_accept(
     return result
 
 
-def _hex(value: str) -> str:
+def _hex(value: UUID | str) -> str:
     try:
         return UUID(str(value)).hex
     except ValueError:

@@ -1,7 +1,6 @@
 """Plan the day from the board: ask for a plan, watch it solve, read the proposal as a diff
 against today's plan, accept all, a lane or one job. Views parse and call the services."""
 
-from datetime import date
 from uuid import UUID
 
 from django.contrib.auth.decorators import login_required
@@ -13,9 +12,11 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from assets.models import Location
 from fieldops.accounts.models import Membership
 from fieldops.accounts.permissions import may, require
-from fieldops.errors import DomainError, ValidationFailed
+from fieldops.errors import DomainError
+from fieldops.inputs import field_problems, page_input, typed_back
 from workorders.dispatch.models import Crew, DayPlan, DayPlanStatus
 from workorders.dispatch.planning import services
+from workorders.dispatch.schemas import DayPlanAcceptIn, DayPlanFormIn
 from workorders.dispatch.selectors import org_zone
 
 
@@ -25,42 +26,31 @@ def _viewer(request: HttpRequest) -> Membership:
     return membership
 
 
-def _scope(raw: str) -> tuple[UUID | None, UUID | None]:
-    kind, _, value = (raw or "").partition(":")
-    if not value:
-        return None, None
-    try:
-        uid = UUID(value)
-    except ValueError as error:
-        raise ValidationFailed(details={"scope": "Choose a site, a crew or everyone."}) from error
-    return (uid, None) if kind == "site" else (None, uid)
-
-
 @login_required
 @require_http_methods(["GET", "POST"])
 def day_plan_new(request: HttpRequest) -> HttpResponse:
     membership = _viewer(request)
     zone = org_zone(membership)
     today = timezone.now().astimezone(zone).date()
+    typed = {name: (typed_back(request, name) or [""])[0] for name in ("day", "scope")}
     form = {
-        "day": request.POST.get("day") or request.GET.get("day") or today.isoformat(),
-        "scope": request.POST.get("scope", ""),
+        "day": typed["day"] or request.GET.get("day") or today.isoformat(),
+        "scope": typed["scope"],
     }
     errors: dict = {}
     status = 200
     if request.method == "POST":
         try:
-            try:
-                day = date.fromisoformat(form["day"])
-            except ValueError as error:
-                raise ValidationFailed(details={"day": "Pick a date."}) from error
-            site_id, crew_id = _scope(form["scope"])
+            asked = page_input(request, DayPlanFormIn)
             plan = services.day_plan_request(
-                membership=membership, day=day, site_id=site_id, crew_id=crew_id
+                membership=membership, day=asked.day, site_id=asked.site, crew_id=asked.crew
             )
             return redirect("dispatch:day-plan", day_plan_id=plan.public_id)
         except DomainError as error:
-            errors = error.details or {"form": error.message}
+            errors = field_problems(error.details) or {"form": error.message}
+            for chosen in ("site", "crew"):  # the service's word on either is the scope's
+                if chosen in errors:
+                    errors.setdefault("scope", errors.pop(chosen))
             status = error.status
     organization_id = membership.organization_id
     context = {
@@ -117,8 +107,7 @@ def day_plan_accept(request: HttpRequest, day_plan_id: UUID) -> HttpResponse:
         result = services.day_plan_accept(
             membership=membership,
             plan=plan,
-            technician=request.POST.get("technician") or None,
-            work_order=request.POST.get("work_order") or None,
+            **page_input(request, DayPlanAcceptIn).model_dump(),
         )
     except DomainError as error:
         return _detail(request, membership, plan, error=error.message, status=error.status)
