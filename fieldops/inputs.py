@@ -96,6 +96,13 @@ def _localised(value: datetime, info: ValidationInfo) -> datetime:
     return in_zone(value, _context_zone(info))
 
 
+def _decimal_comma(value: Any) -> Any:
+    return value.strip().replace(",", ".") if isinstance(value, str) else value
+
+
+# A number a person types: "12,5" is 12.5 as it is where a comma is the decimal mark.
+Number = Annotated[float, BeforeValidator(_decimal_comma)]
+
 # A datetime input: with an offset as given, without one in the organisation's zone.
 Moment = Annotated[datetime, AfterValidator(_localised)]
 

@@ -203,3 +203,40 @@ def test_new_plan_starts_on_the_organisations_date_not_the_servers(supervisor, a
         page = client.get("/plans/new/").content.decode()
     assert 'value="2025-01-11"' in page
     assert 'value="2025-01-10"' not in page
+
+
+# (what the editor and the API are sent, over a good plan) -> the field refused and its words,
+# the same on both doors; or None: both store it, with the value read back.
+PLAN_INPUTS = [
+    ({"interval_count": "two"}, ("interval_count", "Must be a whole number.")),
+    ({"start_date": "31/01/2025"}, ("start_date", "Must be a date, like 2026-05-04.")),
+    ({"priority": "urgent"}, ("priority", "Must be one of: p1, p2, p3 or p4.")),
+    ({"trigger": "meter", "meter_name": "Run hours", "meter_interval": "250,5"}, None),
+]
+
+
+def _api_body(form: dict) -> dict:
+    body = {k: v for k, v in form.items() if k not in ("checklist", "is_active")}
+    return body | {"is_active": True}
+
+
+def test_the_plan_editor_and_the_api_read_a_plan_alike(supervisor, pump, as_member, with_token):
+    make_meter(supervisor, pump, name="Run hours")
+    for change, refused in PLAN_INPUTS:
+        form = _form(pump, **change)
+        before = MaintenancePlan.objects.count()
+        page = as_member(supervisor).post("/plans/new/", form)
+        api = with_token(supervisor).post(
+            "/api/v1/maintenance-plans", _api_body(form), content_type="application/json"
+        )
+        if refused is None:
+            assert (page.status_code, api.status_code) == (302, 201), api.content
+            assert list(
+                MaintenancePlan.objects.filter(pk__gt=0).values_list("meter_interval", flat=True)
+            )[-2:] == [250.5, 250.5]
+            continue
+        field, words = refused
+        assert (page.status_code, api.status_code) == (422, 422), change
+        assert api.json()["error"]["details"]["fields"] == {field: words}
+        assert words in page.content.decode()
+        assert MaintenancePlan.objects.count() == before

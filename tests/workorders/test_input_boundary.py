@@ -376,6 +376,7 @@ SCHEMA_VIEWS = (
     "workorders/views/edit.py",
     "assets/views.py",
     "workorders/dispatch/planning/views.py",
+    "workorders/maintenance/views.py",
     "workorders/views/office.py",
     "workorders/views/raise_work.py",
     "workorders/views/readings.py",

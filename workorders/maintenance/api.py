@@ -12,6 +12,7 @@ from fieldops.accounts.models import Membership
 from fieldops.errors import ValidationFailed
 from fieldops.pagination import cursor_paginate
 from workorders.maintenance import selectors, services
+from workorders.maintenance.forms import plan_spec
 from workorders.maintenance.models import ConditionRule, MaintenancePlan, PlanOccurrence
 from workorders.maintenance.schemas import (
     ComplianceOut,
@@ -92,7 +93,7 @@ def plan_list(
 
 @router.post("/maintenance-plans", response={201: PlanOut}, summary="Define a maintenance plan")
 def plan_create(request: HttpRequest, payload: PlanIn) -> Status:
-    spec = services.PlanSpec(**_spec(payload.model_dump()))
+    spec = plan_spec(payload)
     plan = services.plan_create(membership=request.auth, spec=spec)
     return Status(201, plan_out(selectors.plan_get_for_member(request.auth, plan.public_id)))
 

@@ -1,68 +1,67 @@
 """Turning the editors' form posts into specs, and specs back into form values. Parsing only:
 every rule lives in the services."""
 
-from datetime import date
-from typing import Any
-from uuid import UUID
+from typing import Annotated, Any
 
 from django.http import QueryDict
+from ninja import Field
+from pydantic import BeforeValidator
 
-from fieldops.errors import ValidationFailed
+from fieldops.inputs import form_data, parse_input
+from workorders.maintenance.schemas import PlanIn, RuleIn
 from workorders.maintenance.services import PlanSpec, RuleSpec
+from workorders.schemas import ChecklistItemIn
 
-PLAN_INTS = ("interval_count", "lead_days", "tolerance_percent", "estimated_minutes")
-PLAN_FLOATS = ("meter_interval", "meter_start", "meter_lead")
-PLAN_DATES = ("start_date", "active_from", "active_until")
-PLAN_TEXT = (
-    "name",
-    "description",
-    "scope",
-    "asset_type",
-    "trigger",
-    "mode",
-    "interval_unit",
-    "meter_name",
-    "work_title",
-    "priority",
-    "required_skill",
-)
-RULE_INTS = ("window_hours", "sample_size", "horizon_days", "min_duration_minutes")
-RULE_INTS_OPTIONAL = ("estimated_minutes",)
-RULE_FLOATS = ("limit", "clear_value", "rate_per_hour")
-RULE_TEXT = ("name", "kind", "direction", "work_title", "priority", "required_skill")
+# A form's unticked box is not sent at all: on the pages it means "no", not the API's default.
+PLAN_BOXES = ("is_active", "skip_if_open")
+RULE_BOXES = ("is_active",)
 
 
-def _number(errors: dict, name: str, raw: str, kind: type) -> Any:
-    raw = (raw or "").strip().replace(",", ".") if kind is float else (raw or "").strip()
-    if not raw:
-        return None
-    try:
-        return kind(raw)
-    except ValueError:
-        errors[name] = "Must be a whole number." if kind is int else "Must be a number."
-        return None
+def _checklist_lines(value: Any) -> Any:
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        value = "\n".join(value)
+    return parse_checklist(value) if isinstance(value, str) else value
 
 
-def _date(errors: dict, name: str, raw: str) -> date | None:
-    raw = (raw or "").strip()
-    if not raw:
-        return None
-    try:
-        return date.fromisoformat(raw)
-    except ValueError:
-        errors[name] = "Must be a date like 2025-01-31."
-        return None
+class PlanFormIn(PlanIn):
+    """The plan editor's form: PlanIn, with the checklist typed one item per line and the
+    version the edit is based on."""
+
+    is_active: bool = False
+    skip_if_open: bool = False
+    checklist: Annotated[list[ChecklistItemIn], BeforeValidator(_checklist_lines)] = Field(
+        default_factory=list, max_length=200
+    )
+    version: int = 0
 
 
-def _uuid(errors: dict, name: str, raw: str) -> UUID | None:
-    raw = (raw or "").strip()
-    if not raw:
-        return None
-    try:
-        return UUID(raw)
-    except ValueError:
-        errors[name] = "Choose from the list."
-        return None
+class RuleFormIn(RuleIn):
+    is_active: bool = False
+    version: int = 0
+
+
+def typed_values(post: QueryDict, boxes: tuple[str, ...]) -> dict[str, Any]:
+    """What the person typed, to show again after a refusal (ticked boxes as booleans)."""
+    values: dict[str, Any] = post.dict()
+    values.update({name: post.get(name) == "on" for name in boxes})
+    return values
+
+
+def plan_spec(payload: PlanIn) -> PlanSpec:
+    data = payload.model_dump(exclude={"version"})
+    data["checklist"] = [dict(item) for item in data.get("checklist") or []]
+    return PlanSpec(**data)
+
+
+def plan_spec_from(post: QueryDict) -> tuple[PlanSpec, int]:
+    """(the spec, the version the edit is based on) from the plan editor, read with PlanIn."""
+    payload = parse_input(PlanFormIn, form_data(post, PlanFormIn))
+    return plan_spec(payload), payload.version
+
+
+def rule_spec_from(post: QueryDict) -> tuple[RuleSpec, int]:
+    payload = parse_input(RuleFormIn, form_data(post, RuleFormIn))
+    return RuleSpec(**payload.model_dump(exclude={"version"})), payload.version
 
 
 def parse_checklist(text: str) -> list[dict[str, Any]]:
@@ -102,46 +101,3 @@ def checklist_text(items: list[dict[str, Any]]) -> str:
         else:
             lines.append(item["label"])
     return "\n".join(lines)
-
-
-def plan_spec_from(data: QueryDict) -> PlanSpec:
-    """A spec from the plan editor's fields; unparseable numbers and dates are refused here,
-    named like the service names its fields."""
-    errors: dict[str, str] = {}
-    values: dict[str, Any] = {name: (data.get(name) or "").strip() for name in PLAN_TEXT}
-    for name in PLAN_INTS:
-        values[name] = _number(errors, name, data.get(name, ""), int)
-    for name in PLAN_FLOATS:
-        values[name] = _number(errors, name, data.get(name, ""), float)
-    for name in PLAN_DATES:
-        values[name] = _date(errors, name, data.get(name, ""))
-    values["asset_id"] = _uuid(errors, "asset_id", data.get("asset_id", ""))
-    values["location_id"] = _uuid(errors, "location_id", data.get("location_id", ""))
-    values["is_active"] = data.get("is_active") == "on"
-    values["skip_if_open"] = data.get("skip_if_open") == "on"
-    values["checklist"] = parse_checklist(data.get("checklist", ""))
-    values["lead_days"] = values["lead_days"] or 0
-    values["meter_lead"] = values["meter_lead"] or 0.0
-    if values["tolerance_percent"] is None:
-        values["tolerance_percent"] = 10
-    if errors:
-        raise ValidationFailed(details={"fields": errors})
-    return PlanSpec(**values)
-
-
-def rule_spec_from(data: QueryDict) -> RuleSpec:
-    errors: dict[str, str] = {}
-    values: dict[str, Any] = {name: (data.get(name) or "").strip() for name in RULE_TEXT}
-    for name in RULE_INTS:
-        number = _number(errors, name, data.get(name, ""), int)
-        if number is not None:
-            values[name] = number
-    for name in RULE_INTS_OPTIONAL:
-        values[name] = _number(errors, name, data.get(name, ""), int)
-    for name in RULE_FLOATS:
-        values[name] = _number(errors, name, data.get(name, ""), float)
-    values["meter_id"] = _uuid(errors, "meter_id", data.get("meter_id", ""))
-    values["is_active"] = data.get("is_active") == "on"
-    if errors:
-        raise ValidationFailed(details={"fields": errors})
-    return RuleSpec(**values)

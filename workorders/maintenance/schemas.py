@@ -4,6 +4,7 @@ from uuid import UUID
 
 from ninja import Field, Schema
 
+from fieldops.inputs import Number
 from workorders.maintenance.models import (
     Direction,
     IntervalUnit,
@@ -37,9 +38,9 @@ class PlanIn(Schema):
     start_date: date = Field(description="The first due date, a local date")
     lead_days: int = Field(0, description="Open the work order this many days early")
     meter_name: str = Field("", description="The cumulative meter counted (meter plans)")
-    meter_interval: float | None = Field(None, description="Every N units of the meter")
-    meter_start: float | None = Field(None, description="Meter mark of the last service")
-    meter_lead: float = Field(0, description="Open this many units before the mark")
+    meter_interval: Number | None = Field(None, description="Every N units of the meter")
+    meter_start: Number | None = Field(None, description="Meter mark of the last service")
+    meter_lead: Number = Field(0, description="Open this many units before the mark")
     tolerance_percent: int = Field(10, description="± share of the interval counted on time")
     active_from: date | None = None
     active_until: date | None = None
@@ -67,9 +68,9 @@ class PlanPatch(Schema):
     start_date: date | None = None
     lead_days: int | None = None
     meter_name: str | None = None
-    meter_interval: float | None = None
-    meter_start: float | None = None
-    meter_lead: float | None = None
+    meter_interval: Number | None = None
+    meter_start: Number | None = None
+    meter_lead: Number | None = None
     tolerance_percent: int | None = None
     active_from: date | None = None
     active_until: date | None = None
@@ -182,9 +183,9 @@ class RuleIn(Schema):
     meter_id: UUID = Field(description="A gauge meter")
     kind: RuleKindName = "threshold"
     direction: DirectionName = "above"
-    limit: float
-    clear_value: float | None = Field(None, description="Hysteresis: where the rule clears")
-    rate_per_hour: float | None = Field(None, description="Rate rules: units per hour")
+    limit: Number
+    clear_value: Number | None = Field(None, description="Hysteresis: where the rule clears")
+    rate_per_hour: Number | None = Field(None, description="Rate rules: units per hour")
     window_hours: int = 24
     sample_size: int = Field(10, description="Projection rules: readings in the trend (K)")
     horizon_days: int = Field(7, description="Projection rules: fire if reached within D days")
@@ -202,9 +203,9 @@ class RulePatch(Schema):
     meter_id: UUID | None = None
     kind: RuleKindName | None = None
     direction: DirectionName | None = None
-    limit: float | None = None
-    clear_value: float | None = None
-    rate_per_hour: float | None = None
+    limit: Number | None = None
+    clear_value: Number | None = None
+    rate_per_hour: Number | None = None
     window_hours: int | None = None
     sample_size: int | None = None
     horizon_days: int | None = None

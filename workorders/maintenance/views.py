@@ -20,7 +20,14 @@ from fieldops.errors import ValidationFailed
 from fieldops.pagination import cursor_paginate
 from workorders.maintenance import selectors, services
 from workorders.maintenance.charts import rule_chart
-from workorders.maintenance.forms import checklist_text, plan_spec_from, rule_spec_from
+from workorders.maintenance.forms import (
+    PLAN_BOXES,
+    RULE_BOXES,
+    checklist_text,
+    plan_spec_from,
+    rule_spec_from,
+    typed_values,
+)
 from workorders.maintenance.models import (
     ConditionRule,
     Direction,
@@ -189,10 +196,26 @@ def _plan_form_values(plan: MaintenancePlan | None, time_zone: str) -> dict[str,
     return values
 
 
+def _problems(errors: dict) -> list[tuple[str, str, str]]:
+    """(field id, label, problem) for the summary above the form: a field with no place of its
+    own for a message (a choice, a checkbox) is named there too."""
+    return [
+        (key, FIELD_LABELS.get(key, key.replace("_", " ").capitalize()), str(message))
+        for key, message in errors.items()
+        if key != "form"
+    ]
+
+
 def _plan_editor(
     request: HttpRequest, plan: MaintenancePlan | None, values: dict, errors: dict, status: int
 ) -> HttpResponse:
-    context = {"plan": plan, "values": values, "errors": errors, **_choices(request)}
+    context = {
+        "plan": plan,
+        "values": values,
+        "errors": errors,
+        "problems": _problems(errors),
+        **_choices(request),
+    }
     context["preview"] = _preview(request, values) if not errors else None
     return render(request, "maintenance/plan_editor.html", context, status=status)
 
@@ -219,17 +242,14 @@ def _plan_save(request: HttpRequest, plan: MaintenancePlan | None) -> HttpRespon
             {},
             200,
         )
-    values = request.POST.dict()
-    values["is_active"] = request.POST.get("is_active") == "on"
-    values["skip_if_open"] = request.POST.get("skip_if_open") == "on"
+    values = typed_values(request.POST, PLAN_BOXES)
     try:
-        spec = plan_spec_from(request.POST)
+        spec, version = plan_spec_from(request.POST)
         if plan is None:
             plan = services.plan_create(membership=request.membership, spec=spec)
             messages.success(request, f"Plan “{plan.name}” saved; its first work orders follow.")
         else:
             changes = {name: getattr(spec, name) for name in SPEC_FIELDS}
-            version = int(request.POST.get("version") or 0)
             plan = services.plan_update(
                 membership=request.membership,
                 plan_id=plan.public_id,
@@ -248,7 +268,7 @@ def _preview(request: HttpRequest, values: Any) -> dict[str, Any]:
         values = _as_query(values)
     spec = None
     try:
-        spec = plan_spec_from(values)
+        spec, _ = plan_spec_from(values)
         fields = validate_plan(spec, organization_id=request.membership.organization_id)
     except ValidationFailed as exc:
         problems = _errors(exc)
@@ -371,6 +391,7 @@ def _rule_page(
         "rule": rule,
         "values": values,
         "errors": errors,
+        "problems": _problems(errors),
         "gauges": _gauges(request),
         "kinds": RuleKind.choices,
         "directions": Direction.choices,
@@ -398,10 +419,9 @@ def rule_edit(request: HttpRequest, rule_id: Any) -> HttpResponse:
 def _rule_save(request: HttpRequest, rule: ConditionRule | None) -> HttpResponse:
     if request.method != "POST":
         return _rule_page(request, rule, _rule_values(rule), {}, 200)
-    values = request.POST.dict()
-    values["is_active"] = request.POST.get("is_active") == "on"
+    values = typed_values(request.POST, RULE_BOXES)
     try:
-        spec = rule_spec_from(request.POST)
+        spec, version = rule_spec_from(request.POST)
         if rule is None:
             rule = services.rule_create(membership=request.membership, spec=spec)
             messages.success(request, f"Rule “{rule.name}” saved; it runs on the next reading.")
@@ -410,7 +430,7 @@ def _rule_save(request: HttpRequest, rule: ConditionRule | None) -> HttpResponse
             rule = services.rule_update(
                 membership=request.membership,
                 rule_id=rule.public_id,
-                version=int(request.POST.get("version") or 0),
+                version=version,
                 changes=changes,
             )
             messages.success(request, f"Rule “{rule.name}” updated.")
