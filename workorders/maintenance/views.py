@@ -419,6 +419,7 @@ def rule_edit(request: HttpRequest, rule_id: Any) -> HttpResponse:
 def _rule_save(request: HttpRequest, rule: ConditionRule | None) -> HttpResponse:
     if request.method != "POST":
         return _rule_page(request, rule, _rule_values(rule), {}, 200)
+    require(request.membership, "maintenance.plan")  # before the form, as the plan editor does
     values = typed_values(request.POST, RULE_BOXES)
     try:
         spec, version = rule_spec_from(request.POST)

@@ -40,6 +40,7 @@ def day_plan_new(request: HttpRequest) -> HttpResponse:
     errors: dict = {}
     status = 200
     if request.method == "POST":
+        require(membership, "work.dispatch")  # before the form: no fixing it only to be refused
         try:
             asked = page_input(request, DayPlanFormIn)
             plan = services.day_plan_request(
