@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 from uuid import UUID
 
 from ninja import Schema
+from pydantic import BeforeValidator
+from pydantic_core import PydanticCustomError
 
 from integrations.webhooks.models import WebhookDelivery, WebhookEndpoint
 
 
 class EndpointIn(Schema):
     url: str
-    event_types: list[str]
+    event_types: list[str] = []  # none: the service's "Choose at least one event type."
     description: str = ""
     connection_id: UUID | None = None
 
@@ -149,3 +152,52 @@ class FlowRunOut(Schema):
     outcome: str
     detail: str
     created_at: datetime
+
+
+def condition_lines(value: Any) -> Any:
+    """The flow form's conditions, one a line: ``data.priority == p1``, ``data.status != closed``,
+    ``>``, ``<``, or a bare field for "exists" (a form sends the text as a one-item list)."""
+    if isinstance(value, list) and all(isinstance(line, str) for line in value):
+        value = "\n".join(value)
+    if not isinstance(value, str):
+        return value
+    conditions = []
+    for line in value.splitlines():
+        line = line.strip()
+        if not line:
+            continue
+        for token, op in (("==", "eq"), ("!=", "ne"), (">", "gt"), ("<", "lt")):
+            if token in line:
+                field, _, typed = line.partition(token)
+                conditions.append(
+                    {"field": field.strip(), "op": op, "value": typed.strip().strip('"')}
+                )
+                break
+        else:
+            conditions.append({"field": line, "op": "exists", "value": None})
+    return conditions
+
+
+def _json_object(value: Any) -> Any:
+    if not isinstance(value, str):
+        return value
+    try:
+        parsed = json.loads(value or "{}")
+    except ValueError:
+        parsed = None
+    if not isinstance(parsed, dict):
+        raise PydanticCustomError("json_object", "The sample data must be a JSON object.")
+    return parsed
+
+
+class FlowFormIn(FlowIn):
+    """The flows page's form: FlowIn with the conditions typed one a line."""
+
+    conditions: Annotated[list[ConditionIn], BeforeValidator(condition_lines)] = []
+
+
+class FlowTestFormIn(Schema):
+    """The flows page's test button: the flow, and the sample event data typed as JSON."""
+
+    test: UUID
+    sample: Annotated[dict[str, Any], BeforeValidator(_json_object)] = {}

@@ -159,3 +159,65 @@ def test_admins_find_the_webhook_pages_in_their_menu(admin_member, dispatcher, a
         "/integrations/webhooks/monitor/"
         not in as_member(dispatcher).get("/assets/").content.decode()
     )
+
+
+# (what the flows page posts) -> the message shown, and no flow stored.
+FLOW_FORM_REFUSALS = [
+    ({"test": "{flow}", "sample": "[1, 2]"}, "The sample data must be a JSON object."),
+    ({"test": "{flow}", "sample": "{oops"}, "The sample data must be a JSON object."),
+    (
+        {
+            "name": "P1",
+            "event_type": "workorder.created",
+            "action": "send_to_endpoint",
+            "endpoint_id": "nope",
+        },
+        "Must be an id (a UUID).",
+    ),
+    (
+        {"name": "P1", "event_type": "workorder.created", "action": "send_to_endpoint"},
+        "Choose the endpoint to send to.",
+    ),
+]
+
+
+def test_the_flows_page_shows_each_refusal_and_stores_nothing(
+    organization, admin_member, endpoint, as_member
+):
+    client = as_member(admin_member)
+    flow = client.post(
+        "/integrations/webhooks/flows/",
+        {
+            "name": "Any",
+            "event_type": "workorder.created",
+            "action": "send_to_endpoint",
+            "endpoint_id": str(endpoint.public_id),
+        },
+    )
+    assert flow.status_code == 302
+    flow_id = str(Flow.objects.get().public_id)
+    for form, words in FLOW_FORM_REFUSALS:
+        sent = {k: flow_id if v == "{flow}" else v for k, v in form.items()}
+        shown = client.post("/integrations/webhooks/flows/", sent)
+        assert shown.status_code == 422, sent
+        assert words in shown.content.decode(), sent
+        assert Flow.objects.count() == 1
+    forged = client.post("/integrations/webhooks/flows/", {"test": "not-a-flow", "sample": "{}"})
+    assert forged.status_code == 404
+
+
+def test_an_endpoint_with_no_event_ticked_gets_the_same_words_on_both_doors(
+    admin_member, as_member, with_token
+):
+    page = as_member(admin_member).post(
+        "/integrations/webhooks/endpoints/", {"url": "https://127.0.0.1:9/hook"}
+    )
+    api = with_token(admin_member).post(
+        "/api/v1/webhooks/endpoints",
+        {"url": "https://127.0.0.1:9/hook"},
+        content_type="application/json",
+    )
+    words = "Choose at least one event type."
+    assert (page.status_code, api.status_code) == (422, 422)
+    assert words in page.content.decode()
+    assert api.json()["error"]["details"] == {"event_types": words}

@@ -377,6 +377,7 @@ SCHEMA_VIEWS = (
     "assets/views.py",
     "workorders/dispatch/planning/views.py",
     "workorders/maintenance/views.py",
+    "integrations/webhooks/views.py",
     "workorders/views/office.py",
     "workorders/views/raise_work.py",
     "workorders/views/readings.py",

@@ -68,6 +68,7 @@ def endpoint_create(
     connection_id: Any = None,
 ) -> CreatedEndpoint:
     require(membership, "webhooks.admin")
+    url, description = url.strip(), description.strip()  # as pasted, on every door
     url_check(url)
     _check_event_types(event_types)
     connection = _connection(membership, connection_id)

@@ -143,6 +143,7 @@ def flow_create(*, membership: Any, values: dict[str, Any]) -> Flow:
     from integrations.webhooks.services.endpoints import endpoint_get_for_user
 
     require(membership, "webhooks.admin")
+    values = {**values, "name": str(values.get("name", "")).strip()}
     endpoint = connection = None
     if values.get("endpoint_id"):
         endpoint = endpoint_get_for_user(membership, values["endpoint_id"])
