@@ -5,11 +5,12 @@ with OVERRIDE_REQUIRED (409) unless overridden with a reason, and each reads the
 Offline sync cannot assign (no mutation kind does), nor can the ERP projection or flows: they
 only create, update or cancel work orders (see test_no_other_door_assigns)."""
 
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
 from fieldops.accounts.models import Role
+from fieldops.inputs import field_problems
 from tests.conftest import client_for, token_client_for
 from tests.dispatch.conftest import BERLIN, DAY_SHIFT, NEAR
 from tests.dispatch.factories import certify, make_profile
@@ -237,3 +238,51 @@ def test_no_other_door_assigns():
 
     for module in (erp, flows, appliers):
         assert "work_order_assign" not in inspect.getsource(module), module.__name__
+
+
+# A start typed without an offset ("11:00" on a Berlin organisation's board), through each door
+# that takes a start -> the instant planned. Before, the dispatch API read it as UTC (13:00 Berlin).
+TYPED_STARTS = [
+    ("2026-05-06T11:00", datetime(2026, 5, 6, 9, 0, tzinfo=UTC)),
+    ("2026-05-06T11:00:00+02:00", datetime(2026, 5, 6, 9, 0, tzinfo=UTC)),
+    ("2026-05-06T11:00:00Z", datetime(2026, 5, 6, 11, 0, tzinfo=UTC)),
+]
+
+
+@pytest.mark.parametrize(("typed", "planned"), TYPED_STARTS)
+def test_a_typed_start_means_the_same_instant_through_the_api_and_the_board(
+    world, dispatcher, typed, planned
+):
+    technician_for, job_for = world
+    technician = technician_for("ok")
+    by_api, by_board = job_for("ok"), job_for("ok")
+    tid = str(technician.public_id)
+    api = token_client_for(dispatcher).post(
+        f"/api/v1/work-orders/{by_api.reference}/dispatch",
+        {"technician_ids": [tid], "version": by_api.version, "start": typed},
+        content_type="application/json",
+    )
+    board = client_for(dispatcher).post(
+        "/board/plan/",
+        {"wo": by_board.reference, "technician": tid, "version": by_board.version, "start": typed},
+    )
+    assert api.status_code == 200, api.content
+    assert board.status_code in (200, 302), board.content[:500]
+    starts = [WorkOrder.objects.get(pk=w.pk).scheduled_start for w in (by_api, by_board)]
+    assert starts == [planned, planned]
+
+
+def test_the_board_and_the_api_refuse_a_missing_technician_in_the_same_words(world, dispatcher):
+    _, job_for = world
+    job = job_for("ok")
+    api = token_client_for(dispatcher).post(
+        f"/api/v1/work-orders/{job.reference}/dispatch",
+        {"version": job.version, "technician_ids": []},
+        content_type="application/json",
+    )
+    board = client_for(dispatcher).post("/board/plan/", {"wo": job.reference, "technician": ""})
+    assert (api.status_code, board.status_code) == (422, 422)
+    words = "Choose at least one technician."
+    assert field_problems(api.json()["error"]["details"]) == {"technician_ids": words}
+    assert words in board.content.decode()
+    assert WorkOrder.objects.get(pk=job.pk).assignments.count() == 0

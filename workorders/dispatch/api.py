@@ -9,6 +9,7 @@ from ninja import Query, Router, Status
 
 from fieldops.accounts.models import Membership
 from fieldops.accounts.permissions import require
+from fieldops.time import parse_moment, zone_of
 from workorders import services as work_services
 from workorders.dispatch import schemas, services
 from workorders.dispatch.planning import services as planning
@@ -16,8 +17,6 @@ from workorders.dispatch.selectors import (
     device_summary,
     display_name,
     loads_for,
-    local_datetime,
-    org_zone,
     profile_of,
     skill_check,
     technician_get_for_member,
@@ -107,7 +106,7 @@ def technician_list(request: HttpRequest):
 def suggestion_list(request: HttpRequest, ref: str, start: Query[str | None] = None):
     membership = _office(request)
     work_order = work_order_get_for_member(membership, ref)
-    when = local_datetime(start or "", org_zone(membership))
+    when = parse_moment(start, zone=zone_of(membership), field="start")
     return [
         {
             "technician": s.technician.public_id,

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from assets.models import Location, LocationKind
 from fieldops.accounts.models import Membership
+from fieldops.time import zone_of
 from workorders.dispatch.geo import Projection, haversine_km, point, spread
 from workorders.dispatch.models import DeviceState, Skill, TechnicianProfile
 from workorders.dispatch.selectors import (
@@ -18,7 +19,6 @@ from workorders.dispatch.selectors import (
     base_work_queryset,
     device_summary,
     display_name,
-    org_zone,
     profile_of,
     skill_check,
     technician_point,
@@ -112,7 +112,7 @@ def board_for(
     *, membership: Membership, filters: BoardFilters, day: date, now: datetime | None = None
 ) -> dict:
     now = now or timezone.now()
-    zone = org_zone(membership)
+    zone = zone_of(membership)
     organization_id = membership.organization_id
     day_start = datetime.combine(day, time.min, tzinfo=zone)
     day_end = day_start + timedelta(days=1)

@@ -6,6 +6,8 @@ from ninja import Field, Schema
 from pydantic import BeforeValidator, model_validator
 from pydantic_core import PydanticCustomError
 
+from fieldops.inputs import Moment
+
 
 class SkillLevelOut(Schema):
     code: str
@@ -59,7 +61,7 @@ class SuggestionOut(Schema):
 class DispatchIn(Schema):
     technician_ids: list[UUID]
     version: int | None = None
-    start: datetime | None = None
+    start: Moment | None = Field(None, description="Without an offset: in the organisation's zone")
     override: bool = False
     override_reason: str = ""
 

@@ -1,18 +1,16 @@
 """Reads of the workforce: who can do what, when and where — used by suggestions, the assignment
 rules and the board, each in a fixed number of queries."""
 
-import zoneinfo
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 
 from assets.models import Location
 from fieldops.accounts.models import Membership, Role
-from fieldops.errors import NotFound, ValidationFailed
+from fieldops.errors import NotFound
 from workorders.dispatch.geo import Point, haversine_km, point
 from workorders.dispatch.models import (
     Certification,
@@ -28,24 +26,6 @@ from workorders.models import OPEN_STATUSES, WorkOrder, WorkOrderAssignment
 # A phone's reported position is trusted this long; after that the home base stands in.
 POSITION_FRESH = timedelta(hours=4)
 DEFAULT_JOB_MINUTES = 60
-
-
-def org_zone(membership: Membership) -> zoneinfo.ZoneInfo:
-    try:
-        return zoneinfo.ZoneInfo(membership.organization.time_zone)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        return zoneinfo.ZoneInfo("UTC")
-
-
-def local_datetime(raw: str, zone) -> datetime | None:
-    """A datetime typed on a page or sent by a client; without an offset, the org's local time."""
-    raw = (raw or "").strip()
-    if not raw:
-        return None
-    parsed = parse_datetime(raw)
-    if parsed is None:
-        raise ValidationFailed(details={"start": "Pick a date and time."})
-    return parsed.replace(tzinfo=zone) if timezone.is_naive(parsed) else parsed
 
 
 def technicians_for(organization_id: int) -> QuerySet[Membership]:

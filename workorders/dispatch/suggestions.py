@@ -7,13 +7,13 @@ from datetime import datetime
 from django.utils import timezone
 
 from fieldops.accounts.models import Membership
+from fieldops.time import zone_of
 from workorders.dispatch.models import TechnicianStatus
 from workorders.dispatch.selectors import (
     Window,
     display_name,
     distance_between,
     loads_for,
-    org_zone,
     profile_of,
     shift_check,
     skill_check,
@@ -64,7 +64,7 @@ def suggestions_for(
 ) -> list[Suggestion]:
     """Every active technician of the organisation, best first (those needing an override last)."""
     now = now or timezone.now()
-    zone = org_zone(membership)
+    zone = zone_of(membership)
     window = window_for(work_order, now=now, start=start)
     if technicians is None:
         technicians = list(technicians_for(membership.organization_id))

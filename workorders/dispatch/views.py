@@ -17,7 +17,9 @@ from django_htmx.http import trigger_client_event
 
 from fieldops.accounts.models import Membership
 from fieldops.accounts.permissions import may, require
-from fieldops.errors import DomainError, ValidationFailed
+from fieldops.errors import DomainError
+from fieldops.inputs import field_problems, form_data, parse_input
+from fieldops.time import parse_moment, zone_of
 from workorders.dispatch.board import (
     BoardFilters,
     board_changed_since,
@@ -26,7 +28,8 @@ from workorders.dispatch.board import (
     board_options,
 )
 from workorders.dispatch.board_cache import board_live_cached, card_html
-from workorders.dispatch.selectors import local_datetime, org_zone, technicians_for
+from workorders.dispatch.schemas import DispatchIn
+from workorders.dispatch.selectors import technicians_for
 from workorders.dispatch.suggestions import suggestions_for
 from workorders.selectors import work_order_get_for_member
 from workorders.services import work_order_assign
@@ -47,7 +50,7 @@ def board(request: HttpRequest) -> HttpResponse:
         return redirect("no-organization")
     membership = _viewer(request)
     # Cards, hours and times read in the organisation's zone, whoever looks.
-    with timezone.override(org_zone(membership)):
+    with timezone.override(zone_of(membership)):
         return _board(request, membership)
 
 
@@ -59,7 +62,7 @@ def _board(request: HttpRequest, membership: Membership) -> HttpResponse:
         if not changed:
             return HttpResponse(status=204)
     filters = BoardFilters.from_query(request.GET)
-    day = board_day(request.GET, org_zone(membership))
+    day = board_day(request.GET, zone_of(membership))
     can_plan = may(membership, "work.dispatch")
     query = request.GET.copy()
     query.pop("since", None)
@@ -100,7 +103,7 @@ def _board(request: HttpRequest, membership: Membership) -> HttpResponse:
         context |= {
             "live_html": live_html,
             "day": day,
-            "today": timezone.localtime(timezone.now(), org_zone(membership)).date(),
+            "today": timezone.localtime(timezone.now(), zone_of(membership)).date(),
             "filters": filters,
             "query": query.urlencode(),
             "can_plan": can_plan,
@@ -124,14 +127,14 @@ def plan(request: HttpRequest) -> HttpResponse:
     """Assign and/or reschedule one work order: the keyboard path, and what a drop posts to."""
     membership = _viewer(request)
     require(membership, "work.dispatch")
-    with timezone.override(org_zone(membership)):
+    with timezone.override(zone_of(membership)):
         return _plan(request, membership)
 
 
 def _plan(request: HttpRequest, membership: Membership) -> HttpResponse:
     data = request.POST if request.method == "POST" else request.GET
     work_order = work_order_get_for_member(membership, data.get("wo", ""))
-    zone = org_zone(membership)
+    zone = zone_of(membership)
     form = {
         "technician": data.get("technician", ""),
         "start": data.get("start", ""),
@@ -143,20 +146,18 @@ def _plan(request: HttpRequest, membership: Membership) -> HttpResponse:
     status = 200
     start = None
     try:
-        start = local_datetime(form["start"], zone)
+        start = parse_moment(form["start"], zone=zone, field="start")
         if request.method == "POST":
-            technician_id = _uuid(form["technician"], "technician")
-            version = data.get("version", "")
+            asked = parse_input(
+                DispatchIn, form_data(data, DispatchIn, names=FORM_NAMES), zone=zone
+            )
             work_order_assign(
                 membership=membership,
                 work_order=work_order,
-                technician_ids=[technician_id],
-                expected_version=int(version) if version.isdigit() else None,
-                start=start,
-                override=form["override"],
-                override_reason=form["reason"],
+                expected_version=asked.version,
+                **asked.model_dump(exclude={"version"}),
             )
-            return _planned(request, work_order, technician_id)
+            return _planned(request, work_order, asked.technician_ids[0])
     except DomainError as exc:
         errors, needs_override = _refusal(exc)
         status = exc.status
@@ -181,6 +182,8 @@ def _plan(request: HttpRequest, membership: Membership) -> HttpResponse:
     return render(request, "dispatch/plan.html", context, status=status)
 
 
+# The plan form's names for DispatchIn's fields.
+FORM_NAMES = {"technician": "technician_ids"}
 # The plan form's own fields (and the services' names for them): a refusal's detail about one
 # of them is shown beside it.
 PLAN_FIELDS = {
@@ -196,7 +199,8 @@ def _refusal(exc: DomainError) -> tuple[dict[str, str], bool]:
     say it better), each field's detail beside the field, and the override form ready when a
     rule needs one. Matched by error code, so a refusal from any service reads the same."""
     details = exc.details or {}
-    errors = {field: str(details[key]) for key, field in PLAN_FIELDS.items() if key in details}
+    flat = field_problems(details)
+    errors = {field: flat[key] for key, field in PLAN_FIELDS.items() if key in flat}
     needs_override = exc.code == "OVERRIDE_REQUIRED" or "override_reason" in details
     if exc.code == "VERSION_CONFLICT":
         errors["version"] = "Someone changed this job meanwhile; the board shows the latest."
@@ -232,10 +236,3 @@ def _start_text(raw: str, start: datetime | None, planned: datetime | None, zone
 
 def _ms(seconds: float | None) -> int | None:
     return None if seconds is None else max(1, round(seconds * 1000))
-
-
-def _uuid(raw: str, field: str) -> UUID:
-    try:
-        return UUID(raw)
-    except (TypeError, ValueError):
-        raise ValidationFailed(details={field: "Choose a technician."}) from None

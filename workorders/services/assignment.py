@@ -10,12 +10,12 @@ from django.utils import timezone
 from fieldops.accounts.models import Membership
 from fieldops.errors import InvalidTransition, PermissionDenied, ValidationFailed
 from fieldops.events import publish_event
+from fieldops.time import zone_of
 from workorders.dispatch.models import AssignmentOverride
 from workorders.dispatch.selectors import (
     DEFAULT_JOB_MINUTES,
     assignment_problems,
     display_name,
-    org_zone,
     technicians_for,
     window_for,
 )
@@ -134,7 +134,7 @@ def _problems(
     start: datetime | None,
 ) -> Problems:
     window = window_for(work_order, now=timezone.now(), start=start)
-    zone = org_zone(membership)
+    zone = zone_of(membership)
     return {
         t: found
         for t in technicians

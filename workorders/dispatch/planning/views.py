@@ -14,10 +14,10 @@ from fieldops.accounts.models import Membership
 from fieldops.accounts.permissions import may, require
 from fieldops.errors import DomainError
 from fieldops.inputs import field_problems, page_input, typed_back
+from fieldops.time import zone_of
 from workorders.dispatch.models import Crew, DayPlan, DayPlanStatus
 from workorders.dispatch.planning import services
 from workorders.dispatch.schemas import DayPlanAcceptIn, DayPlanFormIn
-from workorders.dispatch.selectors import org_zone
 
 
 def _viewer(request: HttpRequest) -> Membership:
@@ -30,7 +30,7 @@ def _viewer(request: HttpRequest) -> Membership:
 @require_http_methods(["GET", "POST"])
 def day_plan_new(request: HttpRequest) -> HttpResponse:
     membership = _viewer(request)
-    zone = org_zone(membership)
+    zone = zone_of(membership)
     today = timezone.now().astimezone(zone).date()
     typed = {name: (typed_back(request, name) or [""])[0] for name in ("day", "scope")}
     form = {
