@@ -1,7 +1,9 @@
 from datetime import datetime
 from uuid import UUID
 
-from ninja import Schema
+from ninja import Field, Schema
+
+from fieldops.inputs import Moment
 
 
 class OrganizationOut(Schema):
@@ -20,7 +22,9 @@ class MeOut(Schema):
 
 class ApiTokenIn(Schema):
     name: str
-    expires_at: datetime | None = None
+    expires_at: Moment | None = Field(
+        None, description="Without an offset: in the organisation's zone"
+    )
 
 
 class ApiTokenOut(Schema):

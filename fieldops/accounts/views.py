@@ -6,9 +6,11 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
+from fieldops.accounts.schemas import ApiTokenIn
 from fieldops.accounts.selectors import api_tokens_for_user
 from fieldops.accounts.services import api_token_create, api_token_revoke
 from fieldops.errors import DomainError
+from fieldops.inputs import field_problems, page_input, typed_back
 from fieldops.throttling import failure_record, failures_blocked, failures_forget
 
 
@@ -18,11 +20,16 @@ def token_list(request: HttpRequest) -> HttpResponse:
         return redirect("no-organization")
     context = {"tokens": api_tokens_for_user(request.user), "new_secret": None, "name": ""}
     if request.method == "POST":
-        name = request.POST.get("name", "")
+        name = "".join(typed_back(request, "name"))
         try:
-            issued = api_token_create(membership=request.membership, name=name)
+            asked = page_input(request, ApiTokenIn)
+            issued = api_token_create(
+                membership=request.membership, name=asked.name, expires_at=asked.expires_at
+            )
         except DomainError as exc:
-            context.update(error=exc.details.get("name") or exc.message, name=name)
+            problems = field_problems(exc.details)
+            said = problems.get("name") or problems.get("expires_at") or exc.message
+            context.update(error=said, name=name)
             return render(request, "accounts/tokens.html", context, status=422)
         context["new_secret"] = issued.secret
         context["new_name"] = issued.token.name
