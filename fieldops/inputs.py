@@ -16,7 +16,7 @@ from pydantic import ValidationError as PydanticValidationError
 from pydantic_core import PydanticCustomError
 
 from fieldops.errors import ValidationFailed
-from fieldops.time import UNREADABLE, in_zone, zone_named, zone_of
+from fieldops.time import DAY_UNREADABLE, UNREADABLE, in_zone, zone_named, zone_of
 
 S = TypeVar("S", bound=BaseModel)
 
@@ -36,9 +36,9 @@ MESSAGES = {
     "datetime_parsing": UNREADABLE,
     "datetime_from_date_parsing": UNREADABLE,
     "datetime_type": UNREADABLE,
-    "date_parsing": "Must be a date, like 2026-05-04.",
-    "date_from_datetime_parsing": "Must be a date, like 2026-05-04.",
-    "date_type": "Must be a date, like 2026-05-04.",
+    "date_parsing": DAY_UNREADABLE,
+    "date_from_datetime_parsing": DAY_UNREADABLE,
+    "date_type": DAY_UNREADABLE,
     "bool_parsing": "Must be yes or no.",
     "string_type": "Must be text.",
     "list_type": "Must be a list.",

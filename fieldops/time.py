@@ -18,6 +18,7 @@ DEVICE_CLOCK_AHEAD = timedelta(minutes=5)
 # Offline queues can wait days for signal, but not months.
 DEVICE_TIME_MAX_AGE = timedelta(days=30)
 UNREADABLE = "Must be a date and time, like 2026-05-04T09:30."
+DAY_UNREADABLE = "Must be a date, like 2026-05-04."
 
 
 def zone_named(name: str | None) -> zoneinfo.ZoneInfo:
@@ -72,7 +73,7 @@ def parse_day(value: str | None, *, field: str) -> date | None:
     try:
         return date.fromisoformat(text)
     except ValueError:
-        raise ValidationFailed(details={field: "Must be a date like 2026-05-04."}) from None
+        raise ValidationFailed(details={field: DAY_UNREADABLE}) from None
 
 
 def device_time(

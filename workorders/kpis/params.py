@@ -1,29 +1,18 @@
 """The dashboard's scope from request parameters, shared by the page, the exports and the API."""
 
-from datetime import date, timedelta
-from zoneinfo import ZoneInfo
-
-from django.utils import timezone
+from datetime import timedelta
 
 from assets.models import Location
 from fieldops.accounts.models import Membership
 from fieldops.accounts.permissions import require
 from fieldops.errors import ValidationFailed
 from fieldops.tenancy import get_for_organization
+from fieldops.time import parse_day, today_in, zone_of
 from workorders.dispatch.models import Crew
 from workorders.kpis.selectors import DEFAULT_FTF_DAYS, Scope
 
 DEFAULT_DAYS = 30
 MAX_DAYS = 366
-
-
-def _date(value: str | None, name: str) -> date | None:
-    if not value:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise ValidationFailed(details={name: "A date as YYYY-MM-DD."}) from None
 
 
 def scope_for(
@@ -39,9 +28,9 @@ def scope_for(
     today), a site subtree and a team of their own organisation (another's is a 404)."""
     require(membership, "dashboard.read")
     organization = membership.organization
-    today = timezone.now().astimezone(ZoneInfo(organization.time_zone)).date()
-    end_date = _date(end, "end") or today
-    start_date = _date(start, "start") or end_date - timedelta(days=DEFAULT_DAYS - 1)
+    today = today_in(zone_of(organization))
+    end_date = parse_day(end, field="end") or today
+    start_date = parse_day(start, field="start") or end_date - timedelta(days=DEFAULT_DAYS - 1)
     if start_date > end_date:
         raise ValidationFailed(details={"start": "The start is after the end."})
     if (end_date - start_date).days >= MAX_DAYS:

@@ -9,6 +9,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils.http import urlencode
 
 from assets.models import Location
+from fieldops.time import zone_named
 from workorders.dispatch.models import Crew
 from workorders.models import WorkOrder, WorkOrderAssignment
 
@@ -27,7 +28,7 @@ class Scope:
 
     @property
     def tz(self) -> ZoneInfo:
-        return ZoneInfo(self.time_zone)
+        return zone_named(self.time_zone)
 
     @property
     def since(self) -> datetime:

@@ -6,8 +6,9 @@ origin, never chained: 31 Jan + 1 month is 28 (or 29) Feb, + 2 months is 31 Mar,
 """
 
 import calendar
-import zoneinfo
 from datetime import date, datetime, time, timedelta
+
+from fieldops.time import local_date, zone_named
 
 # The nominal length used for tolerance windows (a month is 365.25 / 12 days).
 NOMINAL_DAYS = {"days": 1.0, "weeks": 7.0, "months": 365.25 / 12}
@@ -57,19 +58,13 @@ def shortest_interval_days(count: int, unit: str) -> int:
 
 
 def local_today(moment: datetime, time_zone: str) -> date:
-    return moment.astimezone(zone(time_zone)).date()
-
-
-def zone(time_zone: str) -> zoneinfo.ZoneInfo:
-    try:
-        return zoneinfo.ZoneInfo(time_zone or "UTC")
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        return zoneinfo.ZoneInfo("UTC")
+    """The plan's calendar date of ``moment``, in the organisation's zone (by its name)."""
+    return local_date(moment, zone_named(time_zone))
 
 
 def local_start(day: date, time_zone: str) -> datetime:
     """The start of the working day ``day`` in the zone, as an aware datetime (DST-correct)."""
-    return datetime.combine(day, WORK_START, tzinfo=zone(time_zone))
+    return datetime.combine(day, WORK_START, tzinfo=zone_named(time_zone))
 
 
 def effective_value(raw: float, offset: float) -> float:
