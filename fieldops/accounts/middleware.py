@@ -1,14 +1,17 @@
 from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
 
 from fieldops.accounts.selectors import membership_for_session
+from fieldops.time import zone_of
 
 SESSION_ORGANIZATION_KEY = "organization_id"
 
 
 class MembershipMiddleware:
-    """Sets ``request.membership``: who the signed-in user acts as (organisation and role).
+    """Sets ``request.membership``: who the signed-in user acts as (organisation and role), and
+    shows the pages in the organisation's zone (times render in it, "today" is its today).
 
     API token requests set it in the API's auth instead; both end in the same attribute, so every
     view and service scopes by ``request.membership.organization_id``.
@@ -23,4 +26,7 @@ class MembershipMiddleware:
             request.membership = membership_for_session(
                 request.user, request.session.get(SESSION_ORGANIZATION_KEY)
             )
-        return self.get_response(request)
+        if request.membership is None:
+            return self.get_response(request)
+        with timezone.override(zone_of(request.membership)):
+            return self.get_response(request)

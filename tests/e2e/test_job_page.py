@@ -245,7 +245,7 @@ def test_a_dispatcher_edits_the_details_on_the_page_with_errors_next_to_the_fiel
     page.fill("#ed-due", "2031-05-04T16:30")
     page.click("button:has-text('Save details')")
 
-    assert page.locator("#e-ed-estimate").inner_text() == "A whole number of minutes."
+    assert page.locator("#e-ed-estimate").inner_text() == "Must be a whole number."
     assert page.locator("#ed-title").input_value() == "Pump leaking badly at the seal"
     assert page.locator("#ed-priority").input_value() == "p1"
     assert WorkOrder.objects.get(pk=work_order.pk).title == "Pump leaking at the seal"

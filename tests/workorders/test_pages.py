@@ -127,3 +127,20 @@ def test_other_organisation_pages_are_404(as_member, dispatcher, other_org_user)
         client.post(f"/work-orders/{work_order.reference}/notes/", {"text": "x"}).status_code == 404
     )
     assert work_order.reference not in client.get("/work-orders/").content.decode()
+
+
+def test_pages_show_times_in_the_organisations_zone(as_member, dispatcher, technician):
+    from datetime import UTC, datetime
+
+    organization = dispatcher.organization
+    organization.time_zone = "Europe/Berlin"
+    organization.save(update_fields=["time_zone"])
+    job = make_work_order(
+        dispatcher,
+        title="Pump check",
+        scheduled_start=datetime(2031, 7, 1, 7, 30, tzinfo=UTC),
+        scheduled_end=datetime(2031, 7, 1, 8, 30, tzinfo=UTC),
+    )
+    page = as_member(dispatcher).get(f"/work-orders/{job.reference}/").content.decode()
+    assert "Tue 1 Jul, 09:30\u201310:30" in page  # Berlin's summer time, not the server's UTC
+    assert "07:30" not in page

@@ -13,6 +13,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.vary import vary_on_headers
 
 from fieldops.accounts.models import Membership
+from fieldops.time import zone_of
 from workorders.models import UNDER_WAY_STATUSES
 from workorders.selectors import JobCard, technician_open_jobs
 from workorders.services.sla import sla_state
@@ -32,7 +33,7 @@ def job_card_html(job: JobCard, sla: str, time_zone: str, script_prefix: str) ->
 
 
 def _my_work(membership: Membership) -> dict:
-    now = timezone.localtime()
+    now = timezone.localtime(timezone.now(), zone_of(membership))  # the day ends at its midnight
     end_of_day = now.replace(hour=23, minute=59, second=59)
     jobs = technician_open_jobs(membership)
     time_zone, script_prefix = timezone.get_current_timezone_name(), get_script_prefix()
