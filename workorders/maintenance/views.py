@@ -62,7 +62,7 @@ FIELD_LABELS = {
     "name": "Name",
     "asset_id": "Asset",
     "location_id": "Location",
-    "interval_count": "Every",
+    "interval_count": "Repeat every",
     "lead_days": "Open days ahead",
     "start_date": "First due date",
     "meter_name": "Cumulative meter",
