@@ -87,8 +87,14 @@ def test_board_and_my_work_update_each_other_without_reload(stack, browser):
         assert phone.get_by_text("Van service due").count() == 0
         lane = board.locator('[data-drop=technician][data-name="Toni Alvarez"]')
 
-        # The dispatcher drags the job onto the technician's lane.
-        job.drag_to(lane.locator(".lane-head"))
+        # The dispatcher taps the job and assigns it to the technician from the plan panel. Off
+        # the technician's shift (the suite also runs at night), the rule asks for an override.
+        job.click()
+        board.wait_for_selector(f"#plan-panel:has-text('Plan {reference}')")
+        board.locator("#plan-panel label.suggestion", has_text="Toni Alvarez").click()
+        board.locator("#plan-panel input[name=override]").check()
+        board.fill("#plan-reason", "Van service cannot wait")
+        board.locator("#plan-panel .plan-actions button[type=submit]").click()
         board.wait_for_selector(f"#plan-panel:has-text('{reference} planned')")
 
         # The technician's phone shows it without a reload.
