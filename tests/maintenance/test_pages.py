@@ -220,6 +220,16 @@ def _api_body(form: dict) -> dict:
     return body | {"is_active": True}
 
 
+def test_a_meter_plan_saved_from_the_editor_needs_no_start_date(supervisor, pump, as_member):
+    make_meter(supervisor, pump, name="Run hours")
+    form = _form(pump, trigger="meter", meter_name="Run hours", meter_interval="250", start_date="")
+    assert as_member(supervisor).post("/plans/new/", form).status_code == 302
+    assert MaintenancePlan.objects.get().meter_interval == 250
+    calendar = as_member(supervisor).post("/plans/new/", _form(pump, start_date=""))
+    assert calendar.status_code == 422
+    assert "Give the first due date." in calendar.content.decode()
+
+
 def test_the_plan_editor_and_the_api_read_a_plan_alike(supervisor, pump, as_member, with_token):
     make_meter(supervisor, pump, name="Run hours")
     for change, refused in PLAN_INPUTS:

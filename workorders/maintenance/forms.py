@@ -1,6 +1,7 @@
 """Turning the editors' form posts into specs, and specs back into form values. Parsing only:
 every rule lives in the services."""
 
+from datetime import date
 from typing import Annotated, Any
 
 from django.http import QueryDict
@@ -29,6 +30,7 @@ class PlanFormIn(PlanIn):
 
     is_active: bool = False
     skip_if_open: bool = False
+    start_date: date | None = None  # blank: the service fills it in for a meter-only plan
     checklist: Annotated[list[ChecklistItemIn], BeforeValidator(_checklist_lines)] = Field(
         default_factory=list, max_length=200
     )
