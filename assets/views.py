@@ -18,7 +18,7 @@ from assets.models import AssetStatus, Criticality, MeterKind
 from assets.schemas import ReadingIn, RegisterImportIn, StatusIn
 from fieldops.accounts.permissions import may
 from fieldops.errors import DomainError, NotFound, ValidationFailed
-from fieldops.inputs import field_problems, page_input, typed_back
+from fieldops.inputs import field_problems, page_input, typed_text
 from fieldops.pagination import cursor_paginate
 from fieldops.time import zone_of
 
@@ -191,7 +191,7 @@ def reading_entry(request: HttpRequest, meter_id: str) -> HttpResponse:
     general_error = ""
     status = 200
     if request.method == "POST":
-        form = {k: (typed_back(request, k) or [""])[0] for k in ("value", "taken_at", "note")}
+        form = {k: typed_text(request, k) for k in ("value", "taken_at", "note")}
         try:
             typed = page_input(request, ReadingIn, names={"client_id": "id"}, meter=meter.public_id)
             reading, _ = services.reading_record(

@@ -177,6 +177,11 @@ def page_input(
     return parse_input(schema, data, zone=zone_of(getattr(request, "membership", None)))
 
 
+def typed_text(request: Any, name: str) -> str:
+    """The one value typed under ``name`` (blank when none), to show it again."""
+    return next(iter(typed_back(request, name)), "")
+
+
 def typed_back(request: Any, name: str) -> list[str]:
     """What the person ticked or typed under ``name``, as sent, to show it again after a
     refusal. Never parsed for use: the schema alone reads a form for the service."""

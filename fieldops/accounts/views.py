@@ -10,7 +10,7 @@ from fieldops.accounts.schemas import ApiTokenIn
 from fieldops.accounts.selectors import api_tokens_for_user
 from fieldops.accounts.services import api_token_create, api_token_revoke
 from fieldops.errors import DomainError
-from fieldops.inputs import field_problems, page_input, typed_back
+from fieldops.inputs import field_problems, page_input, typed_text
 from fieldops.throttling import failure_record, failures_blocked, failures_forget
 
 
@@ -20,7 +20,7 @@ def token_list(request: HttpRequest) -> HttpResponse:
         return redirect("no-organization")
     context = {"tokens": api_tokens_for_user(request.user), "new_secret": None, "name": ""}
     if request.method == "POST":
-        name = "".join(typed_back(request, "name"))
+        name = typed_text(request, "name")
         try:
             asked = page_input(request, ApiTokenIn)
             issued = api_token_create(

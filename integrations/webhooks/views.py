@@ -15,7 +15,7 @@ from fieldops.accounts.models import Membership
 from fieldops.accounts.permissions import require
 from fieldops.errors import DomainError, PermissionDenied, error_body
 from fieldops.events import CATALOGUE
-from fieldops.inputs import field_problems, page_input, typed_back
+from fieldops.inputs import field_problems, page_input, typed_back, typed_text
 from integrations.models import Connection, Entity
 from integrations.webhooks import selectors
 from integrations.webhooks.models import (
@@ -109,9 +109,9 @@ def endpoints(request: HttpRequest) -> HttpResponse:
     status = 200
     if request.method == "POST":
         values = {
-            "url": "".join(typed_back(request, "url")),
+            "url": typed_text(request, "url"),
             "event_types": typed_back(request, "event_types"),
-            "description": "".join(typed_back(request, "description")),
+            "description": typed_text(request, "description"),
         }
         try:
             created = endpoint_create(

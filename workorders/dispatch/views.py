@@ -19,7 +19,7 @@ from fieldops.accounts.models import Membership
 from fieldops.accounts.permissions import may, require
 from fieldops.errors import DomainError
 from fieldops.inputs import field_problems, form_data, parse_input
-from fieldops.time import parse_moment, zone_of
+from fieldops.time import parse_moment, today_in, zone_of
 from workorders.dispatch.board import (
     BoardFilters,
     board_changed_since,
@@ -49,9 +49,7 @@ def board(request: HttpRequest) -> HttpResponse:
     if request.membership is None:
         return redirect("no-organization")
     membership = _viewer(request)
-    # Cards, hours and times read in the organisation's zone, whoever looks.
-    with timezone.override(zone_of(membership)):
-        return _board(request, membership)
+    return _board(request, membership)  # in the organisation's zone: the middleware set it
 
 
 def _board(request: HttpRequest, membership: Membership) -> HttpResponse:
@@ -103,7 +101,7 @@ def _board(request: HttpRequest, membership: Membership) -> HttpResponse:
         context |= {
             "live_html": live_html,
             "day": day,
-            "today": timezone.localtime(timezone.now(), zone_of(membership)).date(),
+            "today": today_in(zone_of(membership)),
             "filters": filters,
             "query": query.urlencode(),
             "can_plan": can_plan,
@@ -127,8 +125,7 @@ def plan(request: HttpRequest) -> HttpResponse:
     """Assign and/or reschedule one work order: the keyboard path, and what a drop posts to."""
     membership = _viewer(request)
     require(membership, "work.dispatch")
-    with timezone.override(zone_of(membership)):
-        return _plan(request, membership)
+    return _plan(request, membership)
 
 
 def _plan(request: HttpRequest, membership: Membership) -> HttpResponse:

@@ -6,15 +6,14 @@ from uuid import UUID
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from assets.models import Location
 from fieldops.accounts.models import Membership
 from fieldops.accounts.permissions import may, require
 from fieldops.errors import DomainError
-from fieldops.inputs import field_problems, page_input, typed_back
-from fieldops.time import zone_of
+from fieldops.inputs import field_problems, page_input, typed_text
+from fieldops.time import today_in, zone_of
 from workorders.dispatch.models import Crew, DayPlan, DayPlanStatus
 from workorders.dispatch.planning import services
 from workorders.dispatch.schemas import DayPlanAcceptIn, DayPlanFormIn
@@ -31,8 +30,8 @@ def _viewer(request: HttpRequest) -> Membership:
 def day_plan_new(request: HttpRequest) -> HttpResponse:
     membership = _viewer(request)
     zone = zone_of(membership)
-    today = timezone.now().astimezone(zone).date()
-    typed = {name: (typed_back(request, name) or [""])[0] for name in ("day", "scope")}
+    today = today_in(zone)
+    typed = {name: typed_text(request, name) for name in ("day", "scope")}
     form = {
         "day": typed["day"] or request.GET.get("day") or today.isoformat(),
         "scope": typed["scope"],
